@@ -1,0 +1,282 @@
+/**
+ * Reads and validates every input into one typed Config before any network call. Every error
+ * names the input and what is allowed; none repeats the value of a secret.
+ */
+import { X509Certificate } from 'node:crypto'
+import { isIP } from 'node:net'
+import type { ActionCore } from './core.js'
+import type { Secrets } from './secrets.js'
+
+export const PROVIDERS = ['csp', 'vcd'] as const
+export type ProviderName = (typeof PROVIDERS)[number]
+
+export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
+
+export type Credential =
+  | { kind: 'api-token'; token: string }
+  | { kind: 'oauth-app'; clientId: string; clientSecret: string }
+
+export interface Config {
+  provider: ProviderName
+  credential: Credential
+  /** Root the provider's paths hang off: scheme, host, port and any real path prefix; no trailing slash. */
+  baseUrl: string
+  /** CSP: org ID (lower case) or ''. VCD: organization name as the user spelled it, '' for the provider org. */
+  org: string
+  envName: string
+  exportEnv: boolean
+  revoke: boolean
+  /** PEM blocks to trust besides the default CAs. */
+  caCertificates: string[]
+  timeoutMs: number
+  maxAttempts: number
+  expiryWarningDays: number
+}
+
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super(`Input '${input}': ${message}`)
+    this.name = 'InputError'
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** What the runner accepts as a variable name in GITHUB_ENV, less the names it refuses to set. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const RESERVED_ENV = /^(GITHUB_|RUNNER_)|^(NODE_OPTIONS|PATH|CI|HOME)$/i
+/** Printable ASCII without spaces: every CSP and VCD credential is of this alphabet. */
+const CREDENTIAL_CHARS = /^[\x21-\x7e]+$/
+const MAX_SECRET_LENGTH = 8192
+
+/** Reads the secret inputs and masks them before anything else can run. */
+export function readInputs(core: ActionCore, secrets: Secrets): Config {
+  const apiToken = core.getInput('api-token')
+  const clientSecret = core.getInput('client-secret')
+  secrets.mask(apiToken)
+  secrets.mask(clientSecret)
+
+  const provider = parseProvider(core.getInput('provider'))
+  const clientId = core.getInput('client-id')
+  const credential = parseCredential(provider, apiToken, clientId, clientSecret)
+  const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
+  const org = parseOrg(provider, core.getInput('org') || orgFromUrl)
+
+  return {
+    provider,
+    credential,
+    baseUrl,
+    org,
+    envName: parseEnvName(core.getInput('env-name') || 'VMW_ACCESS_TOKEN'),
+    exportEnv: parseBoolean('export-env', core.getInput('export-env'), true),
+    revoke: parseBoolean('revoke', core.getInput('revoke'), true),
+    caCertificates: parseCaCertificates(core.getInput('ca-certificate')),
+    timeoutMs: parseInteger('timeout-seconds', core.getInput('timeout-seconds'), 30, 1, 600) * 1000,
+    maxAttempts: parseInteger('max-attempts', core.getInput('max-attempts'), 4, 1, 10),
+    expiryWarningDays: parseInteger('expiry-warning-days', core.getInput('expiry-warning-days'), 30, 0, 3650),
+  }
+}
+
+export function parseProvider(raw: string): ProviderName {
+  const value = (raw || 'csp').toLowerCase()
+  if ((PROVIDERS as readonly string[]).includes(value)) return value as ProviderName
+  throw new InputError(
+    'provider',
+    `'${raw}' is not a provider this action knows. Allowed: ${PROVIDERS.join(', ')} ` +
+      '(csp: VMware Cloud Services for TSM, Ops for Applications, VMC, TMC; vcd: Cloud Director).',
+  )
+}
+
+function parseCredential(provider: ProviderName, apiToken: string, clientId: string, clientSecret: string): Credential {
+  if (apiToken && (clientId || clientSecret)) {
+    throw new InputError(
+      'api-token',
+      'give either api-token, or client-id and client-secret (a CSP OAuth app), not both.',
+    )
+  }
+  if (clientId || clientSecret) {
+    if (provider === 'vcd') {
+      throw new InputError(
+        clientId ? 'client-id' : 'client-secret',
+        'client-id and client-secret are for provider csp (OAuth apps). Cloud Director takes api-token ' +
+          '(an API token or a service-account refresh token).',
+      )
+    }
+    if (!clientId) throw new InputError('client-id', 'is required when client-secret is given (the OAuth app ID).')
+    if (!clientSecret) throw new InputError('client-secret', 'is required when client-id is given (the OAuth app secret).')
+    checkCredentialText('client-secret', clientSecret)
+    if (!CREDENTIAL_CHARS.test(clientId) || clientId.length > 256) {
+      throw new InputError('client-id', 'must be the OAuth app ID: printable characters without spaces, at most 256.')
+    }
+    return { kind: 'oauth-app', clientId, clientSecret }
+  }
+  if (!apiToken) {
+    throw new InputError(
+      'api-token',
+      provider === 'csp'
+        ? 'is required: a CSP API token, or give client-id and client-secret of a CSP OAuth app instead. ' +
+            'Pass it from a secret, e.g. api-token: ${{ secrets.CSP_API_TOKEN }}.'
+        : 'is required: a Cloud Director API token or service-account refresh token. ' +
+            'Pass it from a secret, e.g. api-token: ${{ secrets.VCD_API_TOKEN }}.',
+    )
+  }
+  checkCredentialText('api-token', apiToken)
+  return { kind: 'api-token', token: apiToken }
+}
+
+/** Surrounding white space is already trimmed; what is left must look like a credential. */
+function checkCredentialText(input: string, value: string): void {
+  if (value.length > MAX_SECRET_LENGTH) {
+    throw new InputError(input, `is ${value.length} characters long; at most ${MAX_SECRET_LENGTH} are allowed.`)
+  }
+  if (value.length < 8) {
+    throw new InputError(input, `is only ${value.length} characters long; a real credential has many more. Is the secret empty or truncated?`)
+  }
+  if (!CREDENTIAL_CHARS.test(value)) {
+    throw new InputError(
+      input,
+      'contains spaces, line breaks or non-ASCII characters inside it. Copy the credential again: ' +
+        'it is one word of printable ASCII characters. (The value is not shown because it is secret.)',
+    )
+  }
+}
+
+function parseUrl(provider: ProviderName, raw: string): { baseUrl: string; orgFromUrl: string } {
+  if (!raw) {
+    if (provider === 'vcd') {
+      throw new InputError('url', "is required for provider vcd: the Cloud Director address, e.g. https://vcd.example.com.")
+    }
+    return { baseUrl: CSP_DEFAULT_URL, orgFromUrl: '' }
+  }
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    // Not echoed: a malformed URL may still carry a password.
+    throw new InputError('url', `is not an absolute URL. Give e.g. https://${provider === 'csp' ? 'console.cloud.vmware.com' : 'vcd.example.com'}.`)
+  }
+  if (url.username || url.password) {
+    // Not echoed: the user part is a credential.
+    throw new InputError('url', 'must not contain a user name or password; credentials go in api-token or client-id/client-secret.')
+  }
+  if (url.search) {
+    throw new InputError('url', 'must not have a query string (?...); credentials never go in a URL. Give the base address only.')
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new InputError(
+      'url',
+      `must use https:// (got ${url.protocol}//${url.host}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
+    )
+  }
+  const segments = url.pathname.split('/').filter(Boolean)
+  return provider === 'csp' ? cspRoot(url, segments) : vcdRoot(url, segments)
+}
+
+/** CSP addresses users paste (console pages, API paths) all hang off the part before /csp/. */
+function cspRoot(url: URL, segments: string[]): { baseUrl: string; orgFromUrl: string } {
+  const cut = segments.indexOf('csp')
+  return { baseUrl: join(url, cut === -1 ? segments : segments.slice(0, cut)), orgFromUrl: '' }
+}
+
+const VCD_ROOT_MARKERS = new Set(['api', 'cloudapi', 'oauth', 'tenant', 'provider'])
+
+/**
+ * Finds the Cloud Director root in the addresses users have at hand (API root, portal pages) by
+ * path segment, never by string replacement: a host may well be named api.example.com.
+ */
+function vcdRoot(url: URL, segments: string[]): { baseUrl: string; orgFromUrl: string } {
+  const cut = segments.findIndex((s) => VCD_ROOT_MARKERS.has(s.toLowerCase()))
+  if (cut === -1) return { baseUrl: join(url, segments), orgFromUrl: '' }
+  const tenant = segments[cut].toLowerCase() === 'tenant' ? segments[cut + 1] : undefined
+  let orgFromUrl = ''
+  if (tenant) {
+    try {
+      orgFromUrl = decodeURIComponent(tenant)
+    } catch {
+      throw new InputError('url', 'has a malformed organization name after /tenant/.')
+    }
+  }
+  return { baseUrl: join(url, segments.slice(0, cut)), orgFromUrl }
+}
+
+function join(url: URL, segments: string[]): string {
+  return url.origin + segments.map((s) => `/${s}`).join('')
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host === '::1'
+}
+
+function parseOrg(provider: ProviderName, raw: string): string {
+  if (!raw) return ''
+  if (provider === 'csp') {
+    if (!UUID.test(raw)) {
+      throw new InputError(
+        'org',
+        `'${raw}' is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
+          'shown under "Organization ID" in the Cloud Services console; leave it empty to accept the token\'s own org.',
+      )
+    }
+    return raw.toLowerCase()
+  }
+  if (raw.toLowerCase() === 'system') return ''
+  if (raw === '.' || raw === '..' || /[\s/\\?#\x00-\x1f\x7f]/.test(raw) || raw.length > 256) {
+    throw new InputError(
+      'org',
+      'must be a Cloud Director organization name (no spaces, slashes, ? or #), or empty / System for the provider org.',
+    )
+  }
+  return raw
+}
+
+function parseEnvName(raw: string): string {
+  if (!ENV_NAME.test(raw)) {
+    throw new InputError('env-name', `'${raw}' is not a valid environment variable name: letters, digits and _, not starting with a digit.`)
+  }
+  if (RESERVED_ENV.test(raw)) {
+    throw new InputError('env-name', `'${raw}' is reserved by the runner or would change how later steps run; choose another name, e.g. VMW_ACCESS_TOKEN.`)
+  }
+  return raw
+}
+
+export function parseBoolean(input: string, raw: string, fallback: boolean): boolean {
+  if (raw === '') return fallback
+  if (/^true$/i.test(raw)) return true
+  if (/^false$/i.test(raw)) return false
+  throw new InputError(input, `'${raw}' is not a boolean. Allowed: true or false.`)
+}
+
+export function parseInteger(input: string, raw: string, fallback: number, min: number, max: number): number {
+  if (raw === '') return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new InputError(input, `'${raw.slice(0, 40)}' is not allowed: a whole number from ${min} to ${max}.`)
+  }
+  return Number(raw)
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+export function parseCaCertificates(raw: string): string[] {
+  if (!raw) return []
+  const blocks = raw.match(PEM_BLOCK) ?? []
+  if (blocks.length === 0) {
+    const looksLikePath = !raw.includes('\n') && /[/\\]|\.(pem|crt|cer)$/i.test(raw)
+    throw new InputError(
+      'ca-certificate',
+      'must be PEM text: one or more -----BEGIN CERTIFICATE----- blocks' +
+        (looksLikePath ? ". It looks like a file path: pass the file's contents instead, e.g. from a secret or a variable." : '.'),
+    )
+  }
+  return blocks.map((block, index) => {
+    try {
+      return new X509Certificate(block).toString()
+    } catch {
+      throw new InputError('ca-certificate', `certificate ${index + 1} of ${blocks.length} is not a valid PEM certificate.`)
+    }
+  })
+}

@@ -1,0 +1,211 @@
+/**
+ * VMware Cloud Services (CSP): API tokens and OAuth apps for TSM, Ops for Applications, VMC, TMC.
+ * CSP cannot revoke an access token, so revoke() says so instead of pretending.
+ */
+import { jsonObject, type HttpResponse } from '../http.js'
+import type { Config } from '../inputs.js'
+import { FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
+import { ProviderError, type ExchangeContext, type Provider, type TokenResult } from './types.js'
+
+const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
+// The OAuth app grant goes to /auth/authorize, not the newer /auth/token: both take the same
+// request, and /auth/authorize is what the Wavefront SDKs and proxy use, so it is the one proven
+// on every CSP host (cloud.vmware.com and tanzu.broadcom.com, production and staging).
+const OAUTH_APP_PATH = '/csp/gateway/am/api/auth/authorize'
+const DETAILS_PATH = '/csp/gateway/am/api/auth/api-tokens/details'
+
+/** How long the main step waits for the API-token expiry lookup once the exchange is done. */
+export const EXPIRY_LOOKUP_GRACE_MS = 2000
+const DAY_MS = 86_400_000
+
+/** The two production issuers are separate; a token made on one is refused by the other. */
+const SIBLING_HOSTS: Record<string, string> = {
+  'console.cloud.vmware.com': 'console.tanzu.broadcom.com',
+  'console.tanzu.broadcom.com': 'console.cloud.vmware.com',
+  'console-stg.cloud.vmware.com': 'console-stg.tanzu.broadcom.com',
+  'console-stg.tanzu.broadcom.com': 'console-stg.cloud.vmware.com',
+}
+
+export const csp: Provider = {
+  name: 'csp',
+  title: 'VMware Cloud Services',
+  revocable: false,
+
+  async exchange(context) {
+    const { config, send, secrets, log } = context
+    const credential = config.credential
+    const lookup =
+      credential.kind === 'api-token' && config.expiryWarningDays > 0 ? lookUpApiTokenExpiry(context, credential.token) : undefined
+
+    let response: HttpResponse
+    let purpose: string
+    try {
+      if (credential.kind === 'api-token') {
+        purpose = 'CSP API token exchange'
+        response = await send({
+          method: 'POST',
+          url: config.baseUrl + API_TOKEN_PATH,
+          headers: FORM_HEADERS,
+          body: new URLSearchParams({ api_token: credential.token }).toString(),
+          purpose,
+        })
+      } else {
+        purpose = 'CSP OAuth app token request'
+        const basic = Buffer.from(`${credential.clientId}:${credential.clientSecret}`).toString('base64')
+        secrets.mask(basic)
+        const form = new URLSearchParams({ grant_type: 'client_credentials' })
+        if (config.org) form.set('orgId', config.org)
+        response = await send({
+          method: 'POST',
+          url: config.baseUrl + OAUTH_APP_PATH,
+          headers: { ...FORM_HEADERS, Authorization: `Basic ${basic}` },
+          body: form.toString(),
+          purpose,
+        })
+      }
+    } catch (error) {
+      lookup?.cancel()
+      throw error
+    }
+    if (!isSuccess(response)) {
+      lookup?.cancel()
+      throw rejection(purpose, response, adviceFor(response, config))
+    }
+
+    const token = readTokenResponse(response, secrets, `CSP (${new URL(config.baseUrl).host})`)
+    const claims = readJwtClaims(token.accessToken)
+    const tokenOrg = stringClaim(claims, 'context_name')
+    if (config.org && tokenOrg?.toLowerCase() !== config.org) {
+      lookup?.cancel()
+      throw new ProviderError(
+        tokenOrg
+          ? `The token is for CSP org ${tokenOrg}, but org is ${config.org}. Use a credential of org ${config.org}, or change org.`
+          : `org is ${config.org}, but the access token does not say which org it is for (no context_name claim), so the org cannot be checked.`,
+      )
+    }
+
+    const apiTokenExpiresAt = lookup ? await lookup.settle(EXPIRY_LOOKUP_GRACE_MS) : undefined
+    const notices: string[] = []
+    if (apiTokenExpiresAt) {
+      const msLeft = apiTokenExpiresAt.getTime() - Date.now()
+      const daysLeft = Math.floor(msLeft / DAY_MS)
+      if (msLeft <= config.expiryWarningDays * DAY_MS) {
+        const notice =
+          `The CSP API token expires on ${apiTokenExpiresAt.toISOString()} (${daysLeft < 1 ? 'in less than a day' : `in ${daysLeft} days`}). ` +
+          'Make a new API token in the Cloud Services console and update the secret that holds it, or this workflow will fail from then on.'
+        log.warning(notice)
+        notices.push(notice)
+      }
+    }
+
+    return {
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresIn: token.expiresIn,
+      org: tokenOrg ?? config.org,
+      subject:
+        stringClaim(claims, 'username') ?? stringClaim(claims, 'sub') ?? stringClaim(claims, 'azp') ?? stringClaim(claims, 'cid') ?? '',
+      apiTokenExpiresAt: lookup ? (apiTokenExpiresAt ?? null) : undefined,
+      notices,
+    } satisfies TokenResult
+  },
+
+  async revoke({ state }) {
+    return (
+      `CSP access tokens cannot be revoked (CSP offers no revocation for them); ` +
+      `this one stays valid until it expires at ${state.expiresAt}.`
+    )
+  },
+}
+
+function adviceFor(response: HttpResponse, config: Config): string {
+  if (isProviderTrouble(response)) {
+    return 'CSP is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.'
+  }
+  if (response.status >= 300 && response.status < 400) {
+    return 'CSP answered with a redirect, which the action does not follow for a credential; check url.'
+  }
+  const host = new URL(config.baseUrl).host
+  const sibling = SIBLING_HOSTS[host]
+  const otherHost = sibling ? ` If it was made on https://${sibling}, set url: https://${sibling} (the two hosts are separate issuers).` : ''
+  if (config.credential.kind === 'oauth-app') {
+    const org = config.org
+      ? ` If they are right, check that the app has been added to org ${config.org} (the org input), with the roles it needs.`
+      : ' If the app belongs to several orgs, set org to the org ID to use.'
+    return `Check client-id and client-secret: the OAuth app may be wrong, deleted, or its secret regenerated.${org}${otherHost}`
+  }
+  return (
+    `CSP refused the API token: it is wrong, expired or revoked. Make a new one in the Cloud Services console ` +
+    `(My Account > API Tokens) and update the secret.${otherHost}`
+  )
+}
+
+interface ExpiryLookup {
+  /** Waits for the lookup at most graceMs more; then gives up on it. */
+  settle(graceMs: number): Promise<Date | null | undefined>
+  cancel(): void
+}
+
+/**
+ * Asks CSP when the API token expires, in parallel with the exchange and with a single try. It
+ * is advice only: any failure is a debug line, and its request and answer (which hold the token)
+ * are never logged.
+ */
+function lookUpApiTokenExpiry({ config, send, log }: ExchangeContext, apiToken: string): ExpiryLookup {
+  const controller = new AbortController()
+  const result = send({
+    method: 'POST',
+    url: config.baseUrl + DETAILS_PATH,
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ tokenValue: apiToken }),
+    purpose: 'CSP API token details lookup',
+    attempts: 1,
+    signal: controller.signal,
+  }).then(
+    (response) => {
+      const json = isSuccess(response) ? jsonObject(response.body) : undefined
+      const expiresAt = json?.expiresAt
+      if (expiresAt === undefined) {
+        log.debug(`API token expiry unknown: the details lookup answered HTTP ${response.status}${json ? ' without expiresAt' : ''}`)
+        return undefined
+      }
+      // No expiry, or a sentinel for "never".
+      if (expiresAt === null || typeof expiresAt !== 'number' || expiresAt <= 0 || expiresAt >= 8.64e15) return null
+      return new Date(expiresAt)
+    },
+    (error: unknown) => {
+      if (!controller.signal.aborted) log.debug(`API token expiry unknown: the details lookup failed (${(error as Error).name})`)
+      return undefined
+    },
+  )
+  return {
+    async settle(graceMs) {
+      let timer: NodeJS.Timeout | undefined
+      const gaveUp = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => {
+          log.debug(`API token expiry unknown: no answer from the details lookup within ${graceMs} ms of the exchange`)
+          resolve(undefined)
+        }, graceMs)
+      })
+      try {
+        return await Promise.race([result, gaveUp])
+      } finally {
+        clearTimeout(timer)
+        controller.abort()
+      }
+    },
+    cancel: () => controller.abort(),
+  }
+}
+
+/** Reads a JWT's claims to report them; never to trust them. Undefined when it is no JWT. */
+export function readJwtClaims(token: string): Record<string, unknown> | undefined {
+  const payload = token.split('.')[1]
+  if (!payload) return undefined
+  return jsonObject(Buffer.from(payload, 'base64url').toString('utf8'))
+}
+
+function stringClaim(claims: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = claims?.[name]
+  return typeof value === 'string' && value ? value : undefined
+}

@@ -1,0 +1,59 @@
+/** What CSP and Cloud Director share: an OAuth 2 token response, and how a failed answer is told. */
+import { jsonObject, plural, responseReason, type HttpResponse } from '../http.js'
+import type { Secrets } from '../secrets.js'
+import { ProviderError } from './types.js'
+
+export interface TokenResponse {
+  accessToken: string
+  tokenType: string
+  expiresIn: number
+  refreshToken?: string
+}
+
+export const FORM_HEADERS = {
+  'Content-Type': 'application/x-www-form-urlencoded',
+  Accept: 'application/json',
+}
+
+/**
+ * Reads a 2xx token response. Every token in it is masked before anything is checked, so that
+ * no error below can print one.
+ */
+export function readTokenResponse(response: HttpResponse, secrets: Secrets, what: string): TokenResponse {
+  const json = jsonObject(response.body)
+  for (const key of ['access_token', 'refresh_token', 'id_token']) {
+    if (typeof json?.[key] === 'string') secrets.mask(json[key])
+  }
+  if (!json) {
+    throw new ProviderError(`${what} answered ${responseReason(response)}; expected a JSON token response.`)
+  }
+  const accessToken = json.access_token
+  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
+    throw new ProviderError(`${what} answered HTTP ${response.status} without an access_token; fields present: ${Object.keys(json).join(', ') || 'none'}.`)
+  }
+  const expiresIn = Number(json.expires_in)
+  if (!/^\d+(\.\d+)?$/.test(String(json.expires_in ?? '')) || !(expiresIn > 0)) {
+    throw new ProviderError(`${what} answered without a valid expires_in (got ${json.expires_in === undefined ? 'none' : JSON.stringify(json.expires_in).slice(0, 40)}); the token's lifetime is unknown.`)
+  }
+  const tokenType = typeof json.token_type === 'string' && json.token_type ? json.token_type : 'Bearer'
+  return {
+    accessToken: accessToken.trim(),
+    tokenType: tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType,
+    expiresIn: Math.floor(expiresIn),
+    refreshToken: typeof json.refresh_token === 'string' && json.refresh_token ? json.refresh_token : undefined,
+  }
+}
+
+/** "<purpose> failed: HTTP 400: invalid_grant: ... (after 1 try)." plus what to do. */
+export function rejection(purpose: string, response: HttpResponse, advice: string): ProviderError {
+  return new ProviderError(`${purpose} failed: ${responseReason(response)} (${plural(response.attempts, 'try', 'tries')}). ${advice}`.trim())
+}
+
+export function isSuccess(response: HttpResponse): boolean {
+  return response.status >= 200 && response.status < 300
+}
+
+/** 429 and 5xx survived every try: the provider is busy or down, not the credential wrong. */
+export function isProviderTrouble(response: HttpResponse): boolean {
+  return response.status === 408 || response.status === 429 || response.status >= 500
+}
