@@ -2,10 +2,7 @@
 import * as core from '@actions/core'
 import { main } from './main.js'
 import { post } from './post.js'
+import { IS_POST } from './publish.js'
 
-if (core.getState('isPost') === 'true') {
-  await post(core)
-} else {
-  core.saveState('isPost', 'true')
-  await main(core)
-}
+if (core.getState(IS_POST) === 'true') await post(core)
+else await main(core)

@@ -3,7 +3,7 @@ import type { ActionCore } from './core.js'
 import { createHttp, trustCaCertificates } from './http.js'
 import { readInputs } from './inputs.js'
 import { providerFor } from './providers/index.js'
-import { publishRefreshToken, publishToken, summaryOfToken, writeSummary } from './publish.js'
+import { IS_POST, publishRefreshToken, publishToken, summaryOfToken, writeSummary } from './publish.js'
 import { describeError, redactingLog, Secrets } from './secrets.js'
 import { USER_AGENT } from './version.js'
 
@@ -11,6 +11,7 @@ export async function main(core: ActionCore): Promise<void> {
   const secrets = new Secrets((value) => core.setSecret(value))
   const log = redactingLog(core, secrets)
   try {
+    core.saveState(IS_POST, 'true')
     const config = readInputs(core, secrets)
     trustCaCertificates(config.caCertificates)
     const provider = providerFor(config.provider)

@@ -4,6 +4,8 @@ import type { Config } from './inputs.js'
 import type { PostState, Provider, TokenResult } from './providers/types.js'
 
 export const STATE_KEY = 'token'
+/** Saved by the main step: the runner hands it to the post step, which runs the same bundle. */
+export const IS_POST = 'isPost'
 
 /** Call only with every secret of the result already masked. */
 export function publishToken(core: ActionCore, config: Config, provider: Provider, result: TokenResult, now = Date.now()): PostState {
