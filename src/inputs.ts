@@ -84,7 +84,7 @@ export function parseProvider(raw: string): ProviderName {
   if ((PROVIDERS as readonly string[]).includes(value)) return value as ProviderName
   throw new InputError(
     'provider',
-    `'${raw}' is not a provider this action knows. Allowed: ${PROVIDERS.join(', ')} ` +
+    `${quote(raw)} is not a provider this action knows. Allowed: ${PROVIDERS.join(', ')} ` +
       '(csp: VMware Cloud Services for TSM, Ops for Applications, VMC, TMC; vcd: Cloud Director).',
   )
 }
@@ -218,7 +218,7 @@ function parseOrg(provider: ProviderName, raw: string): string {
     if (!UUID.test(raw)) {
       throw new InputError(
         'org',
-        `'${raw}' is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
+        `${quote(raw)} is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
           'shown under "Organization ID" in the Cloud Services console; leave it empty to accept the token\'s own org.',
       )
     }
@@ -236,10 +236,10 @@ function parseOrg(provider: ProviderName, raw: string): string {
 
 function parseEnvName(raw: string): string {
   if (!ENV_NAME.test(raw)) {
-    throw new InputError('env-name', `'${raw}' is not a valid environment variable name: letters, digits and _, not starting with a digit.`)
+    throw new InputError('env-name', `${quote(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit.`)
   }
   if (RESERVED_ENV.test(raw)) {
-    throw new InputError('env-name', `'${raw}' is reserved by the runner or would change how later steps run; choose another name, e.g. VMW_ACCESS_TOKEN.`)
+    throw new InputError('env-name', `${quote(raw)} is reserved by the runner or would change how later steps run; choose another name, e.g. VMW_ACCESS_TOKEN.`)
   }
   return raw
 }
@@ -248,15 +248,20 @@ export function parseBoolean(input: string, raw: string, fallback: boolean): boo
   if (raw === '') return fallback
   if (/^true$/i.test(raw)) return true
   if (/^false$/i.test(raw)) return false
-  throw new InputError(input, `'${raw}' is not a boolean. Allowed: true or false.`)
+  throw new InputError(input, `${quote(raw)} is not a boolean. Allowed: true or false.`)
 }
 
 export function parseInteger(input: string, raw: string, fallback: number, min: number, max: number): number {
   if (raw === '') return fallback
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new InputError(input, `'${raw.slice(0, 40)}' is not allowed: a whole number from ${min} to ${max}.`)
+    throw new InputError(input, `${quote(raw)} is not allowed: a whole number from ${min} to ${max}.`)
   }
   return Number(raw)
+}
+
+/** A non-secret value, quoted for a message and cut short: inputs can be arbitrarily long. */
+function quote(raw: string): string {
+  return `'${raw.length > 60 ? `${raw.slice(0, 60)}...` : raw}'`
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g

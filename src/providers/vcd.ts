@@ -151,7 +151,10 @@ function adviceFor(response: HttpResponse, org: string): string {
   }
   const rejected = /invalid_grant/i.test(response.body)
   const spent =
-    ' A service-account token is spent by each use: store the refresh-token output of the last run (see the README).'
+    ' A service-account token is spent by each use: store the refresh-token output of the last run (see the README).' +
+    (response.attempts > 1
+      ? ' An earlier try of this run may have reached the server and spent it before its answer was lost.'
+      : '')
   if (org) {
     return rejected
       ? `Cloud Director refused the token: it is wrong or revoked, or it belongs to another org than '${org}' (org input).${spent}`
