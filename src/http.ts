@@ -274,5 +274,10 @@ export function decodeXml(text: string): string {
  * proxy tunnel) besides the default ones: http-client takes no CA option of its own.
  */
 export function trustCaCertificates(pems: string[]): void {
-  if (pems.length) tls.setDefaultCACertificates([...tls.getCACertificates('default'), ...pems])
+  if (!pems.length) return
+  // Node 24.5 and later; the runner's node24 is newer, a contributor's node may not be.
+  if (typeof tls.setDefaultCACertificates !== 'function') {
+    throw new Error(`ca-certificate needs node 24.5 or later to take effect; this is node ${process.version}.`)
+  }
+  tls.setDefaultCACertificates([...tls.getCACertificates('default'), ...pems])
 }
