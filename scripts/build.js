@@ -10,7 +10,17 @@ const out = resolve(root, process.argv[2] ?? 'dist')
 rmSync(out, { recursive: true, force: true })
 execFileSync(
   process.execPath,
-  [join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'), 'build', 'src/index.ts', '-o', out, '--minify', '--license', 'licenses.txt', '--quiet'],
+  [
+    join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
+    'build',
+    'src/index.ts',
+    '-o',
+    out,
+    '--minify',
+    '--license',
+    'licenses.txt',
+    '--quiet',
+  ],
   { cwd: root, stdio: 'inherit' },
 )
 

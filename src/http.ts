@@ -136,10 +136,7 @@ async function sendOnce(request: HttpRequest, options: HttpOptions): Promise<Omi
   request.signal?.addEventListener('abort', onAbort, { once: true })
   try {
     if (request.signal?.aborted) onAbort()
-    const response = await Promise.race([
-      client.request(request.method, request.url, request.body ?? null, request.headers ?? {}),
-      stopped,
-    ])
+    const response = await Promise.race([client.request(request.method, request.url, request.body ?? null, request.headers ?? {}), stopped])
     destroyResponse = () => response.message.destroy()
     const body = await Promise.race([response.readBody(), stopped])
     return {
@@ -243,7 +240,10 @@ export function responseReason(response: Pick<HttpResponse, 'status' | 'statusTe
   if (json) {
     const parts = ['error', 'minorErrorCode', 'message', 'error_description']
       .map((key) => json[key])
-      .filter((value, index, all): value is string | number => (typeof value === 'string' || typeof value === 'number') && all.indexOf(value) === index)
+      .filter(
+        (value, index, all): value is string | number =>
+          (typeof value === 'string' || typeof value === 'number') && all.indexOf(value) === index,
+      )
     return `${status}: ${oneLine(parts.length ? parts.join(': ') : body)}`
   }
   const xmlMessage = /<Error\b[^>]*\bmessage="([^"]*)"/i.exec(body)?.[1]

@@ -3,18 +3,19 @@
  * names the input and what is allowed; none repeats the value of a secret.
  */
 import { X509Certificate } from 'node:crypto'
-import { isIP } from 'node:net'
 import type { ActionCore } from './core.js'
+import { InputError } from './errors.js'
+import { isProviderName, PROVIDER_NAMES, providerFor, type ProviderName } from './providers/index.js'
+import type { Provider } from './providers/types.js'
 import type { Secrets } from './secrets.js'
+import { isLoopback } from './url.js'
 
-export const PROVIDERS = ['csp', 'vcd'] as const
-export type ProviderName = (typeof PROVIDERS)[number]
+export { InputError } from './errors.js'
+export { isLoopback } from './url.js'
+export { CSP_DEFAULT_URL } from './providers/csp.js'
+export type { ProviderName } from './providers/index.js'
 
-export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
-
-export type Credential =
-  | { kind: 'api-token'; token: string }
-  | { kind: 'oauth-app'; clientId: string; clientSecret: string }
+export type Credential = { kind: 'api-token'; token: string } | { kind: 'oauth-app'; clientId: string; clientSecret: string }
 
 export interface Config {
   provider: ProviderName
@@ -33,17 +34,6 @@ export interface Config {
   expiryWarningDays: number
 }
 
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string,
-  ) {
-    super(`Input '${input}': ${message}`)
-    this.name = 'InputError'
-  }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** What the runner accepts as a variable name in GITHUB_ENV, less the names it refuses to set. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const RESERVED_ENV = /^(GITHUB_|RUNNER_)|^(NODE_OPTIONS|PATH|CI|HOME)$/i
@@ -58,14 +48,15 @@ export function readInputs(core: ActionCore, secrets: Secrets): Config {
   secrets.mask(apiToken)
   secrets.mask(clientSecret)
 
-  const provider = parseProvider(core.getInput('provider'))
+  const providerName = parseProvider(core.getInput('provider'))
+  const provider = providerFor(providerName)
   const clientId = core.getInput('client-id')
   const credential = parseCredential(provider, apiToken, clientId, clientSecret)
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
-  const org = parseOrg(provider, core.getInput('org') || orgFromUrl)
+  const org = provider.parseOrg(core.getInput('org') || orgFromUrl)
 
   return {
-    provider,
+    provider: providerName,
     credential,
     baseUrl,
     org,
@@ -81,27 +72,20 @@ export function readInputs(core: ActionCore, secrets: Secrets): Config {
 
 export function parseProvider(raw: string): ProviderName {
   const value = (raw || 'csp').toLowerCase()
-  if ((PROVIDERS as readonly string[]).includes(value)) return value as ProviderName
-  throw new InputError(
-    'provider',
-    `${quote(raw)} is not a provider this action knows. Allowed: ${PROVIDERS.join(', ')} ` +
-      '(csp: VMware Cloud Services for TSM, Ops for Applications, VMC, TMC; vcd: Cloud Director).',
-  )
+  if (isProviderName(value)) return value
+  const allowed = PROVIDER_NAMES.map((name) => `${name} (${providerFor(name).title})`).join(', ')
+  throw new InputError('provider', `${quote(raw)} is not a provider this action knows. Allowed: ${allowed}.`)
 }
 
-function parseCredential(provider: ProviderName, apiToken: string, clientId: string, clientSecret: string): Credential {
+function parseCredential(provider: Provider, apiToken: string, clientId: string, clientSecret: string): Credential {
   if (apiToken && (clientId || clientSecret)) {
-    throw new InputError(
-      'api-token',
-      'give either api-token, or client-id and client-secret (a CSP OAuth app), not both.',
-    )
+    throw new InputError('api-token', 'give either api-token, or client-id and client-secret (a CSP OAuth app), not both.')
   }
   if (clientId || clientSecret) {
-    if (provider === 'vcd') {
+    if (!provider.acceptsOAuthApp) {
       throw new InputError(
         clientId ? 'client-id' : 'client-secret',
-        'client-id and client-secret are for provider csp (OAuth apps). Cloud Director takes api-token ' +
-          '(an API token or a service-account refresh token).',
+        `client-id and client-secret are for OAuth apps of provider csp. ${provider.title} takes api-token: ${provider.credentialHelp}.`,
       )
     }
     if (!clientId) throw new InputError('client-id', 'is required when client-secret is given (the OAuth app ID).')
@@ -115,11 +99,7 @@ function parseCredential(provider: ProviderName, apiToken: string, clientId: str
   if (!apiToken) {
     throw new InputError(
       'api-token',
-      provider === 'csp'
-        ? 'is required: a CSP API token, or give client-id and client-secret of a CSP OAuth app instead. ' +
-            'Pass it from a secret, e.g. api-token: ${{ secrets.CSP_API_TOKEN }}.'
-        : 'is required: a Cloud Director API token or service-account refresh token. ' +
-            'Pass it from a secret, e.g. api-token: ${{ secrets.VCD_API_TOKEN }}.',
+      `is required: ${provider.credentialHelp}. Pass it from a secret, e.g. api-token: \${{ secrets.${provider.name.toUpperCase()}_API_TOKEN }}.`,
     )
   }
   checkCredentialText('api-token', apiToken)
@@ -132,7 +112,10 @@ function checkCredentialText(input: string, value: string): void {
     throw new InputError(input, `is ${value.length} characters long; at most ${MAX_SECRET_LENGTH} are allowed.`)
   }
   if (value.length < 8) {
-    throw new InputError(input, `is only ${value.length} characters long; a real credential has many more. Is the secret empty or truncated?`)
+    throw new InputError(
+      input,
+      `is only ${value.length} characters long; a real credential has many more. Is the secret empty or truncated?`,
+    )
   }
   if (!CREDENTIAL_CHARS.test(value)) {
     throw new InputError(
@@ -143,19 +126,17 @@ function checkCredentialText(input: string, value: string): void {
   }
 }
 
-function parseUrl(provider: ProviderName, raw: string): { baseUrl: string; orgFromUrl: string } {
+function parseUrl(provider: Provider, raw: string): { baseUrl: string; orgFromUrl: string } {
   if (!raw) {
-    if (provider === 'vcd') {
-      throw new InputError('url', "is required for provider vcd: the Cloud Director address, e.g. https://vcd.example.com.")
-    }
-    return { baseUrl: CSP_DEFAULT_URL, orgFromUrl: '' }
+    if (provider.defaultUrl) return { baseUrl: provider.defaultUrl, orgFromUrl: '' }
+    throw new InputError('url', `is required for provider ${provider.name}: the ${provider.title} address, e.g. ${provider.exampleUrl}.`)
   }
   let url: URL
   try {
     url = new URL(raw)
   } catch {
     // Not echoed: a malformed URL may still carry a password.
-    throw new InputError('url', `is not an absolute URL. Give e.g. https://${provider === 'csp' ? 'console.cloud.vmware.com' : 'vcd.example.com'}.`)
+    throw new InputError('url', `is not an absolute URL. Give e.g. ${provider.exampleUrl}.`)
   }
   if (url.username || url.password) {
     // Not echoed: the user part is a credential.
@@ -170,76 +151,21 @@ function parseUrl(provider: ProviderName, raw: string): { baseUrl: string; orgFr
       `must use https:// (got ${url.protocol}//${url.host}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
     )
   }
-  const segments = url.pathname.split('/').filter(Boolean)
-  return provider === 'csp' ? cspRoot(url, segments) : vcdRoot(url, segments)
-}
-
-/** CSP addresses users paste (console pages, API paths) all hang off the part before /csp/. */
-function cspRoot(url: URL, segments: string[]): { baseUrl: string; orgFromUrl: string } {
-  const cut = segments.indexOf('csp')
-  return { baseUrl: join(url, cut === -1 ? segments : segments.slice(0, cut)), orgFromUrl: '' }
-}
-
-const VCD_ROOT_MARKERS = new Set(['api', 'cloudapi', 'oauth', 'tenant', 'provider'])
-
-/**
- * Finds the Cloud Director root in the addresses users have at hand (API root, portal pages) by
- * path segment, never by string replacement: a host may well be named api.example.com.
- */
-function vcdRoot(url: URL, segments: string[]): { baseUrl: string; orgFromUrl: string } {
-  const cut = segments.findIndex((s) => VCD_ROOT_MARKERS.has(s.toLowerCase()))
-  if (cut === -1) return { baseUrl: join(url, segments), orgFromUrl: '' }
-  const tenant = segments[cut].toLowerCase() === 'tenant' ? segments[cut + 1] : undefined
-  let orgFromUrl = ''
-  if (tenant) {
-    try {
-      orgFromUrl = decodeURIComponent(tenant)
-    } catch {
-      throw new InputError('url', 'has a malformed organization name after /tenant/.')
-    }
-  }
-  return { baseUrl: join(url, segments.slice(0, cut)), orgFromUrl }
-}
-
-function join(url: URL, segments: string[]): string {
-  return url.origin + segments.map((s) => `/${s}`).join('')
-}
-
-export function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (host === 'localhost' || host.endsWith('.localhost')) return true
-  if (isIP(host) === 4) return host.startsWith('127.')
-  return host === '::1'
-}
-
-function parseOrg(provider: ProviderName, raw: string): string {
-  if (!raw) return ''
-  if (provider === 'csp') {
-    if (!UUID.test(raw)) {
-      throw new InputError(
-        'org',
-        `${quote(raw)} is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
-          'shown under "Organization ID" in the Cloud Services console; leave it empty to accept the token\'s own org.',
-      )
-    }
-    return raw.toLowerCase()
-  }
-  if (raw.toLowerCase() === 'system') return ''
-  if (raw === '.' || raw === '..' || /[\s/\\?#\x00-\x1f\x7f]/.test(raw) || raw.length > 256) {
-    throw new InputError(
-      'org',
-      'must be a Cloud Director organization name (no spaces, slashes, ? or #), or empty / System for the provider org.',
-    )
-  }
-  return raw
+  return provider.resolveUrl(url)
 }
 
 function parseEnvName(raw: string): string {
   if (!ENV_NAME.test(raw)) {
-    throw new InputError('env-name', `${quote(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit.`)
+    throw new InputError(
+      'env-name',
+      `${quote(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit.`,
+    )
   }
   if (RESERVED_ENV.test(raw)) {
-    throw new InputError('env-name', `${quote(raw)} is reserved by the runner or would change how later steps run; choose another name, e.g. VMW_ACCESS_TOKEN.`)
+    throw new InputError(
+      'env-name',
+      `${quote(raw)} is reserved by the runner or would change how later steps run; choose another name, e.g. VMW_ACCESS_TOKEN.`,
+    )
   }
   return raw
 }

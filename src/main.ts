@@ -24,7 +24,9 @@ export async function main(core: ActionCore): Promise<void> {
       publishRefreshToken: (token) => publishRefreshToken(core, token),
     })
     const state = publishToken(core, config, provider, result)
-    log.info(`Issued a ${provider.title} access token for ${result.subject || 'an unnamed subject'} in org ${result.org || '(not reported)'}, valid until ${state.expiresAt}.`)
+    log.info(
+      `Issued a ${provider.title} access token for ${result.subject || 'an unnamed subject'} in org ${result.org || '(not reported)'}, valid until ${state.expiresAt}.`,
+    )
     await writeSummary(core, summaryOfToken(config, provider, result, state))
   } catch (error) {
     core.setFailed(describeError(error, secrets))

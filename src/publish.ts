@@ -55,7 +55,7 @@ export function summaryOfToken(config: Config, provider: Provider, result: Token
     ['Host', new URL(config.baseUrl).host],
     ['Org', result.org || '(not reported)'],
     ['Subject', result.subject || '(not reported)'],
-    ['Expires', `${state.expiresAt} (in ${Math.round(result.expiresIn / 60)} min)`],
+    ['Expires', `${state.expiresAt} (in ${lifetime(result.expiresIn)})`],
     ['Revoke', revoke],
   ]
   if (result.apiVersion) rows.push(['API version', result.apiVersion])
@@ -63,6 +63,11 @@ export function summaryOfToken(config: Config, provider: Provider, result: Token
   const table = rows.map(([name, value]) => `| ${name} | ${escapeCell(value)} |`).join('\n')
   const notices = (result.notices ?? []).map((line) => `> [!WARNING]\n> ${line}\n`).join('\n')
   return `### VMware access token issued\n\n| | |\n|---|---|\n${table}\n\n${notices}`
+}
+
+function lifetime(seconds: number): string {
+  const minutes = Math.round(seconds / 60)
+  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`
 }
 
 function escapeCell(text: string): string {

@@ -3,7 +3,9 @@
  * CSP cannot revoke an access token, so revoke() says so instead of pretending.
  */
 import { jsonObject, type HttpResponse } from '../http.js'
+import { InputError } from '../errors.js'
 import type { Config } from '../inputs.js'
+import { splitAtMarker } from '../url.js'
 import { FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
 import { ProviderError, type ExchangeContext, type Provider, type TokenResult } from './types.js'
 
@@ -26,10 +28,34 @@ const SIBLING_HOSTS: Record<string, string> = {
   'console-stg.tanzu.broadcom.com': 'console-stg.cloud.vmware.com',
 }
 
+export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
+const ORG_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 export const csp: Provider = {
   name: 'csp',
   title: 'VMware Cloud Services',
+  credentialHelp: 'a CSP API token, or client-id and client-secret of a CSP OAuth app instead',
+  acceptsOAuthApp: true,
+  defaultUrl: CSP_DEFAULT_URL,
+  exampleUrl: CSP_DEFAULT_URL,
   revocable: false,
+
+  // Console pages and API paths users paste all hang off the part before /csp/.
+  resolveUrl(url) {
+    return { baseUrl: splitAtMarker(url, (segment) => segment === 'csp').root, orgFromUrl: '' }
+  },
+
+  parseOrg(raw) {
+    if (!raw) return ''
+    if (!ORG_ID.test(raw)) {
+      throw new InputError(
+        'org',
+        `'${raw.slice(0, 60)}' is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
+          'shown under "Organization ID" in the Cloud Services console; leave it empty to accept the token\'s own org.',
+      )
+    }
+    return raw.toLowerCase()
+  },
 
   async exchange(context) {
     const { config, send, secrets, log } = context
@@ -127,7 +153,9 @@ function adviceFor(response: HttpResponse, config: Config): string {
   }
   const host = new URL(config.baseUrl).host
   const sibling = SIBLING_HOSTS[host]
-  const otherHost = sibling ? ` If it was made on https://${sibling}, set url: https://${sibling} (the two hosts are separate issuers).` : ''
+  const otherHost = sibling
+    ? ` If it was made on https://${sibling}, set url: https://${sibling} (the two hosts are separate issuers).`
+    : ''
   if (config.credential.kind === 'oauth-app') {
     const org = config.org
       ? ` If they are right, check that the app has been added to org ${config.org} (the org input), with the roles it needs.`

@@ -29,11 +29,15 @@ export function readTokenResponse(response: HttpResponse, secrets: Secrets, what
   }
   const accessToken = json.access_token
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
-    throw new ProviderError(`${what} answered HTTP ${response.status} without an access_token; fields present: ${Object.keys(json).join(', ') || 'none'}.`)
+    throw new ProviderError(
+      `${what} answered HTTP ${response.status} without an access_token; fields present: ${Object.keys(json).join(', ') || 'none'}.`,
+    )
   }
   const expiresIn = Number(json.expires_in)
   if (!/^\d+(\.\d+)?$/.test(String(json.expires_in ?? '')) || !(expiresIn > 0)) {
-    throw new ProviderError(`${what} answered without a valid expires_in (got ${json.expires_in === undefined ? 'none' : JSON.stringify(json.expires_in).slice(0, 40)}); the token's lifetime is unknown.`)
+    throw new ProviderError(
+      `${what} answered without a valid expires_in (got ${json.expires_in === undefined ? 'none' : JSON.stringify(json.expires_in).slice(0, 40)}); the token's lifetime is unknown.`,
+    )
   }
   const tokenType = typeof json.token_type === 'string' && json.token_type ? json.token_type : 'Bearer'
   return {
@@ -46,7 +50,9 @@ export function readTokenResponse(response: HttpResponse, secrets: Secrets, what
 
 /** "<purpose> failed: HTTP 400: invalid_grant: ... (after 1 try)." plus what to do. */
 export function rejection(purpose: string, response: HttpResponse, advice: string): ProviderError {
-  return new ProviderError(`${purpose} failed: ${responseReason(response)} (${plural(response.attempts, 'try', 'tries')}). ${advice}`.trim())
+  return new ProviderError(
+    `${purpose} failed: ${responseReason(response)} (${plural(response.attempts, 'try', 'tries')}). ${advice}`.trim(),
+  )
 }
 
 export function isSuccess(response: HttpResponse): boolean {

@@ -1,6 +1,6 @@
 import type { Log } from '../core.js'
 import type { Send } from '../http.js'
-import type { Config, ProviderName } from '../inputs.js'
+import type { Config } from '../inputs.js'
 import type { Secrets } from '../secrets.js'
 
 export interface ExchangeContext {
@@ -28,7 +28,7 @@ export interface TokenResult {
 
 /** What the main step leaves for the post step (GITHUB_STATE), all strings. */
 export interface PostState {
-  provider: ProviderName
+  provider: string
   baseUrl: string
   expiresAt: string
   revoke: boolean
@@ -46,9 +46,21 @@ export interface RevokeContext {
 }
 
 export interface Provider {
-  readonly name: ProviderName
+  /** The value of the provider input. */
+  readonly name: string
   /** The provider as users call it, for messages and the summary. */
   readonly title: string
+  /** What api-token is for this provider, and what else may stand for it, for messages. */
+  readonly credentialHelp: string
+  /** Whether client-id/client-secret (an OAuth app) are accepted besides api-token. */
+  readonly acceptsOAuthApp: boolean
+  /** Used when the url input is empty; without it, url is required. */
+  readonly defaultUrl?: string
+  readonly exampleUrl: string
+  /** The root of the provider's paths in any address of it a user may paste, and an org the address names. */
+  resolveUrl(url: URL): { baseUrl: string; orgFromUrl: string }
+  /** The org input checked and normalised ('' for none); throws InputError. */
+  parseOrg(raw: string): string
   /** Whether revoke() needs the access token kept for the post step. */
   readonly revocable: boolean
   exchange(context: ExchangeContext): Promise<TokenResult>
@@ -56,7 +68,4 @@ export interface Provider {
   revoke(context: RevokeContext): Promise<string>
 }
 
-/** A provider said no, or answered nonsense: the message says what to fix. */
-export class ProviderError extends Error {
-  override name = 'ProviderError'
-}
+export { ProviderError } from '../errors.js'

@@ -2,9 +2,11 @@
  * VMware Cloud Director (and VCF Automation's tenant manager): API tokens and service-account
  * refresh tokens; the version lookup runs beside the exchange; logout revokes the access token.
  */
+import { InputError } from '../errors.js'
 import { jsonObject, responseReason, type HttpResponse, type Send } from '../http.js'
 import { FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
 import { ProviderError, type Provider } from './types.js'
+import { splitAtMarker } from '../url.js'
 
 const VERSIONS_PATH = '/api/versions'
 const SESSION_PATH = '/cloudapi/1.0.0/sessions/current'
@@ -15,10 +17,37 @@ const LOGOUT_API = 36
 
 type VersionsOutcome = { version: string } | { error: Error }
 
+/** Where Cloud Director's own paths start in the addresses users have at hand (API root, portal pages). */
+const ROOT_MARKERS = new Set(['api', 'cloudapi', 'oauth', 'tenant', 'provider'])
+
 export const vcd: Provider = {
   name: 'vcd',
   title: 'VMware Cloud Director',
+  credentialHelp: 'a Cloud Director API token or service-account refresh token',
+  acceptsOAuthApp: false,
+  exampleUrl: 'https://vcd.example.com',
   revocable: true,
+
+  resolveUrl(url) {
+    const { root, rest } = splitAtMarker(url, (segment) => ROOT_MARKERS.has(segment))
+    const tenant = rest[0]?.toLowerCase() === 'tenant' ? rest[1] : undefined
+    try {
+      return { baseUrl: root, orgFromUrl: tenant ? decodeURIComponent(tenant) : '' }
+    } catch {
+      throw new InputError('url', 'has a malformed organization name after /tenant/.')
+    }
+  },
+
+  parseOrg(raw) {
+    if (!raw || raw.toLowerCase() === 'system') return ''
+    if (raw === '.' || raw === '..' || /[\s/\\?#\p{Cc}]/u.test(raw) || raw.length > 256) {
+      throw new InputError(
+        'org',
+        'must be a Cloud Director organization name (no spaces, slashes, ? or #), or empty / System for the provider org.',
+      )
+    }
+    return raw
+  },
 
   async exchange({ config, send, secrets, publishRefreshToken }) {
     const host = new URL(config.baseUrl).host
@@ -121,10 +150,20 @@ function lookUpVersions(send: Send, baseUrl: string, signal: AbortSignal): Promi
       `${host} does not look like a Cloud Director: GET ${VERSIONS_PATH} answered ${what}. ` +
         'Check url: give the Cloud Director address, e.g. https://vcd.example.com (its /api or portal address works too).',
     )
-  return send({ method: 'GET', url: baseUrl + VERSIONS_PATH, headers: { Accept: 'application/*+xml' }, purpose: 'Cloud Director version lookup', signal }).then(
+  return send({
+    method: 'GET',
+    url: baseUrl + VERSIONS_PATH,
+    headers: { Accept: 'application/*+xml' },
+    purpose: 'Cloud Director version lookup',
+    signal,
+  }).then(
     (response) => {
       if (!isSuccess(response)) {
-        return { error: isProviderTrouble(response) ? rejection('Cloud Director version lookup', response, 'Cloud Director is busy or unavailable; try again later.') : notVcd(responseReason(response)) }
+        return {
+          error: isProviderTrouble(response)
+            ? rejection('Cloud Director version lookup', response, 'Cloud Director is busy or unavailable; try again later.')
+            : notVcd(responseReason(response)),
+        }
       }
       const version = highestVersion(response.body)
       return version ? { version } : { error: notVcd(`HTTP ${response.status} without any API version`) }
@@ -152,9 +191,7 @@ function adviceFor(response: HttpResponse, org: string): string {
   const rejected = /invalid_grant/i.test(response.body)
   const spent =
     ' A service-account token is spent by each use: store the refresh-token output of the last run (see the README).' +
-    (response.attempts > 1
-      ? ' An earlier try of this run may have reached the server and spent it before its answer was lost.'
-      : '')
+    (response.attempts > 1 ? ' An earlier try of this run may have reached the server and spent it before its answer was lost.' : '')
   if (org) {
     return rejected
       ? `Cloud Director refused the token: it is wrong or revoked, or it belongs to another org than '${org}' (org input).${spent}`
@@ -162,7 +199,7 @@ function adviceFor(response: HttpResponse, org: string): string {
   }
   return rejected
     ? `Cloud Director refused the token for the provider (System) org: it is wrong or revoked, or it is a tenant's token (set org to that organization).${spent}`
-    : 'Check api-token; if it belongs to a tenant organization, set org to that organization\'s name.'
+    : "Check api-token; if it belongs to a tenant organization, set org to that organization's name."
 }
 
 /** The highest API version the server supports: numeric order, no pre-releases, deprecated last. */
