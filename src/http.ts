@@ -176,6 +176,15 @@ function describeNetworkError(error: unknown, timeoutMs: number): { code: string
     ENETUNREACH: 'network unreachable',
     EAI_AGAIN: 'temporary DNS failure',
   }
+  // The tunnel package reports a proxy's refusal (407, 403, 502 ...) as a reset; say what it was.
+  const proxyStatus = /tunneling socket could not be established, statusCode=(\d+)/.exec(String((error as Error)?.message))?.[1]
+  if (proxyStatus) {
+    return {
+      code: `PROXY_${proxyStatus}`,
+      retryable: Number(proxyStatus) >= 500,
+      message: `the proxy (https_proxy) refused the tunnel with HTTP ${proxyStatus}${proxyStatus === '407' ? ': it wants credentials, give them in https_proxy as http://user:password@host:port' : ''}`,
+    }
+  }
   const text = messages[code] ?? (error instanceof Error ? error.message : String(error))
   return { code, retryable: code !== 'ENOTFOUND', message: text }
 }

@@ -27,7 +27,9 @@ export async function post(core: ActionCore, now = Date.now()): Promise<void> {
     log.info(outcome)
     await writeSummary(core, `**VMware access token:** ${secrets.redact(outcome)}\n`)
   } catch (error) {
-    log.warning(`Could not revoke the access token: ${describeError(error, secrets)}`)
+    const warning = `Could not revoke the access token: ${describeError(error, secrets)}`
+    log.warning(warning)
+    await writeSummary(core, `**VMware access token:** ${warning}\n`)
   }
 }
 

@@ -114,10 +114,10 @@ export const csp: Provider = {
     const notices: string[] = []
     if (apiTokenExpiresAt) {
       const msLeft = apiTokenExpiresAt.getTime() - Date.now()
-      const daysLeft = Math.floor(msLeft / DAY_MS)
+      const daysLeft = Math.round(msLeft / DAY_MS)
       if (msLeft <= config.expiryWarningDays * DAY_MS) {
         const notice =
-          `The CSP API token expires on ${apiTokenExpiresAt.toISOString()} (${daysLeft < 1 ? 'in less than a day' : `in ${daysLeft} days`}). ` +
+          `The CSP API token expires on ${apiTokenExpiresAt.toISOString()} (${msLeft < DAY_MS ? 'in less than a day' : `in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`}). ` +
           'Make a new API token in the Cloud Services console and update the secret that holds it, or this workflow will fail from then on.'
         log.warning(notice)
         notices.push(notice)

@@ -7,8 +7,10 @@ export interface TokenResponse {
   accessToken: string
   tokenType: string
   expiresIn: number
-  refreshToken?: string
 }
+
+/** Ten years: anything longer is nonsense, and would not make a valid expiry date. */
+const MAX_EXPIRES_IN = 315_360_000
 
 export const FORM_HEADERS = {
   'Content-Type': 'application/x-www-form-urlencoded',
@@ -17,13 +19,20 @@ export const FORM_HEADERS = {
 
 /**
  * Reads a 2xx token response. Every token in it is masked before anything is checked, so that
- * no error below can print one.
+ * no error below can print one; a refresh token is handed to onRefreshToken before any check
+ * too, since the server may have spent the old one already.
  */
-export function readTokenResponse(response: HttpResponse, secrets: Secrets, what: string): TokenResponse {
+export function readTokenResponse(
+  response: HttpResponse,
+  secrets: Secrets,
+  what: string,
+  onRefreshToken?: (token: string) => void,
+): TokenResponse {
   const json = jsonObject(response.body)
   for (const key of ['access_token', 'refresh_token', 'id_token']) {
     if (typeof json?.[key] === 'string') secrets.mask(json[key])
   }
+  if (typeof json?.refresh_token === 'string' && json.refresh_token) onRefreshToken?.(json.refresh_token)
   if (!json) {
     throw new ProviderError(`${what} answered ${responseReason(response)}; expected a JSON token response.`)
   }
@@ -34,7 +43,7 @@ export function readTokenResponse(response: HttpResponse, secrets: Secrets, what
     )
   }
   const expiresIn = Number(json.expires_in)
-  if (!/^\d+(\.\d+)?$/.test(String(json.expires_in ?? '')) || !(expiresIn > 0)) {
+  if (!/^\d+(\.\d+)?$/.test(String(json.expires_in ?? '')) || !(expiresIn > 0) || expiresIn > MAX_EXPIRES_IN) {
     throw new ProviderError(
       `${what} answered without a valid expires_in (got ${json.expires_in === undefined ? 'none' : JSON.stringify(json.expires_in).slice(0, 40)}); the token's lifetime is unknown.`,
     )
@@ -44,7 +53,6 @@ export function readTokenResponse(response: HttpResponse, secrets: Secrets, what
     accessToken: accessToken.trim(),
     tokenType: tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType,
     expiresIn: Math.floor(expiresIn),
-    refreshToken: typeof json.refresh_token === 'string' && json.refresh_token ? json.refresh_token : undefined,
   }
 }
 

@@ -14,6 +14,8 @@ const LEGACY_SESSION_PATH = '/api/session'
 /** sessions/current exists from API 34.0; DELETE on it from 36.0. */
 const SESSION_API = 34
 const LOGOUT_API = 36
+/** For a logout when the server's versions are unknown: CloudAPI wants some version in Accept. */
+const FALLBACK_LOGOUT_VERSION = '36.0'
 
 type VersionsOutcome = { version: string } | { error: Error }
 
@@ -49,7 +51,7 @@ export const vcd: Provider = {
     return raw
   },
 
-  async exchange({ config, send, secrets, publishRefreshToken }) {
+  async exchange({ config, send, secrets, log, publishRefreshToken }) {
     const host = new URL(config.baseUrl).host
     const orgLabel = config.org ? `org '${config.org}'` : 'the provider (System) org'
     // Started first and awaited last: it must cost no time beside the exchange.
@@ -75,63 +77,84 @@ export const vcd: Provider = {
       throw notVcd ?? rejection(`Cloud Director token exchange for ${orgLabel}`, response, adviceFor(response, config.org))
     }
 
-    const token = readTokenResponse(response, secrets, `Cloud Director (${host})`)
-    if (token.refreshToken && token.refreshToken !== tokenOf(config.credential)) publishRefreshToken(token.refreshToken)
-
-    const outcome = await versions
-    if ('error' in outcome) throw outcome.error
-    const apiVersion = outcome.version
-
-    let subject = ''
-    let org = config.org || 'System'
-    if (majorOf(apiVersion) >= SESSION_API) {
-      const session = await send({
-        method: 'GET',
-        url: config.baseUrl + SESSION_PATH,
-        headers: { Accept: `application/json;version=${apiVersion}`, Authorization: `Bearer ${token.accessToken}` },
-        purpose: 'Cloud Director session check',
+    const issuedToken = jsonObject(response.body)?.access_token
+    let apiVersion = ''
+    try {
+      const token = readTokenResponse(response, secrets, `Cloud Director (${host})`, (refreshToken) => {
+        if (refreshToken !== tokenOf(config.credential)) publishRefreshToken(refreshToken)
       })
-      if (!isSuccess(session)) {
-        throw rejection(
-          'Cloud Director session check with the new access token',
-          session,
-          'The token exchange worked but the session was refused; the token may lack rights, or the org may be disabled.',
+      const outcome = await versions
+      if ('error' in outcome) throw outcome.error
+      apiVersion = outcome.version
+      const session = majorOf(apiVersion) >= SESSION_API ? await checkSession(send, config.baseUrl, apiVersion, token.accessToken) : {}
+      return {
+        accessToken: token.accessToken,
+        tokenType: token.tokenType,
+        expiresIn: token.expiresIn,
+        org: session.org ?? (config.org || 'System'),
+        subject: session.user ?? '',
+        apiVersion,
+      }
+    } catch (error) {
+      // The step fails and the post step will have no token: end the session now, not in 24 h.
+      if (typeof issuedToken === 'string' && issuedToken) {
+        await logOut(send, config.baseUrl, issuedToken, apiVersion || FALLBACK_LOGOUT_VERSION, 1).then(
+          (logout) => log.debug(`logged out the session of the failed step: HTTP ${logout.status}`),
+          (logoutError: Error) => log.debug(`could not log out the session of the failed step: ${logoutError.message}`),
         )
       }
-      const json = jsonObject(session.body)
-      subject = nameOf(json?.user) ?? ''
-      org = nameOf(json?.org) ?? org
-    }
-
-    return {
-      accessToken: token.accessToken,
-      tokenType: token.tokenType,
-      expiresIn: token.expiresIn,
-      org,
-      subject,
-      apiVersion,
+      throw error
     }
   },
 
   async revoke({ state, send }) {
     if (!state.accessToken) return 'No Cloud Director access token was kept: nothing to revoke.'
-    const version = state.apiVersion ?? ''
-    const modern = !version || majorOf(version) >= LOGOUT_API
-    const response = await send({
-      method: 'DELETE',
-      url: state.baseUrl + (modern ? SESSION_PATH : LEGACY_SESSION_PATH),
-      headers: {
-        Accept: modern ? `application/json${version ? `;version=${version}` : ''}` : `application/*+xml;version=${version}`,
-        Authorization: `Bearer ${state.accessToken}`,
-      },
-      purpose: 'Cloud Director logout',
-    })
+    const response = await logOut(send, state.baseUrl, state.accessToken, state.apiVersion || FALLBACK_LOGOUT_VERSION)
     if (isSuccess(response)) return 'Logged out of Cloud Director: the access token is revoked.'
     if (response.status === 401 || response.status === 404) {
       return `The Cloud Director session was already gone (HTTP ${response.status}): nothing left to revoke.`
     }
     throw rejection('Cloud Director logout', response, `The access token stays valid until it expires at ${state.expiresAt}.`)
   },
+}
+
+/** Proves the new token works, and learns who it acts for. */
+async function checkSession(
+  send: Send,
+  baseUrl: string,
+  apiVersion: string,
+  accessToken: string,
+): Promise<{ user?: string; org?: string }> {
+  const session = await send({
+    method: 'GET',
+    url: baseUrl + SESSION_PATH,
+    headers: { Accept: `application/json;version=${apiVersion}`, Authorization: `Bearer ${accessToken}` },
+    purpose: 'Cloud Director session check',
+  })
+  if (!isSuccess(session)) {
+    throw rejection(
+      'Cloud Director session check with the new access token',
+      session,
+      'The token exchange worked but the session was refused; the token may lack rights, or the org may be disabled.',
+    )
+  }
+  const json = jsonObject(session.body)
+  return { user: nameOf(json?.user), org: nameOf(json?.org) }
+}
+
+/** Logout revokes the access token; servers before API 36.0 only know the legacy /api/session. */
+function logOut(send: Send, baseUrl: string, accessToken: string, version: string, attempts?: number): Promise<HttpResponse> {
+  const modern = majorOf(version) >= LOGOUT_API
+  return send({
+    method: 'DELETE',
+    url: baseUrl + (modern ? SESSION_PATH : LEGACY_SESSION_PATH),
+    headers: {
+      Accept: `${modern ? 'application/json' : 'application/*+xml'};version=${version}`,
+      Authorization: `Bearer ${accessToken}`,
+    },
+    purpose: 'Cloud Director logout',
+    attempts,
+  })
 }
 
 function tokenOf(credential: { kind: string; token?: string }): string {

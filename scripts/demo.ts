@@ -1,0 +1,58 @@
+// `npm run demo`: runs the BUILT action (dist/index.js) against the CSP emulator on 127.0.0.1 with a
+// made-up API token, main step then post step, the way the GitHub runner runs it, and prints what a
+// workflow would see. Exits non-zero when the action failed or a secret reached the log.
+import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
+import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
+
+const csp = await new CspEmulator().start()
+let failed: boolean
+try {
+  console.log(`CSP emulator at ${csp.url} (private CA), made-up API token of org ${csp.org}\n`)
+  const job = await runJob({
+    inputs: { 'api-token': csp.apiToken, url: csp.url, 'ca-certificate': csp.ca },
+  })
+  const masks = job.post?.masks ?? job.main.masks
+
+  const stepLog = (title: string, step: StepResult | undefined): void => {
+    if (!step) return
+    console.log(`${title}  (exit ${step.exitCode}, ${Math.round(step.durationMs)} ms)`)
+    for (const line of step.log) console.log(line ? `  ${line}` : '')
+    console.log()
+  }
+  stepLog('Run ./ (main step)', job.main)
+
+  console.log('Outputs (steps.<id>.outputs.*; masked as a log would show them)')
+  const width = Math.max(0, ...Object.keys(job.main.outputs).map((name) => name.length))
+  for (const [name, value] of Object.entries(job.main.outputs)) console.log(`  ${name.padEnd(width)}  ${applyMasks(value, masks) || "''"}`)
+  console.log()
+  const envNames = Object.keys(job.main.env)
+  console.log(
+    `Environment for later steps: ${envNames.length ? envNames.map((name) => `${name}=${applyMasks(job.main.env[name], masks)}`).join(', ') : '(none)'}\n`,
+  )
+
+  stepLog('Post Run ./ (post step)', job.post)
+
+  console.log('Job summary')
+  for (const line of job.summary
+    .trim()
+    .replace(/\n{3,}/g, '\n\n')
+    .split('\n'))
+    console.log(line ? `  ${line}` : '')
+  console.log()
+
+  console.log(
+    `The emulator received: ${csp.requests.map((request) => `${request.method} ${request.path} -> ${request.status}`).join(', ')}`,
+  )
+  const leaks = findLeaks(job, csp.secrets())
+  const early = [...job.main.earlyLeaks, ...(job.post?.earlyLeaks ?? [])]
+  console.log(
+    leaks.length || early.length
+      ? `LEAK: ${leaks.length + early.length} secret(s) reached the log, stderr or summary unmasked`
+      : 'Leak scan: no secret in the log, stderr or job summary.',
+  )
+  failed = job.main.exitCode !== 0 || job.post?.exitCode !== 0 || leaks.length > 0 || early.length > 0
+  if (failed) console.log('\nThe demo FAILED: see above.')
+} finally {
+  await csp.close()
+}
+process.exitCode = failed ? 1 : 0
