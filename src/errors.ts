@@ -2,9 +2,10 @@
 export class InputError extends Error {
   constructor(
     readonly input: string,
-    message: string,
+    /** What is wrong and what is allowed, without the input's name. */
+    readonly detail: string,
   ) {
-    super(`Input '${input}': ${message}`)
+    super(`Input '${input}': ${detail}`)
     this.name = 'InputError'
   }
 }

@@ -115,6 +115,7 @@ export function createHttp(options: HttpOptions): Send {
 
 /** One try, bounded as a whole by timeoutMs: a server that never answers or trickles is cut off. */
 async function sendOnce(request: HttpRequest, options: HttpOptions): Promise<Omit<HttpResponse, 'attempts'>> {
+  request.signal?.throwIfAborted()
   const client = new HttpClient(options.userAgent, [], {
     allowRetries: false,
     // A redirect would re-send the credential to wherever the Location points.
@@ -135,7 +136,6 @@ async function sendOnce(request: HttpRequest, options: HttpOptions): Promise<Omi
   const onAbort = (): void => stop(request.signal?.reason instanceof Error ? request.signal.reason : new Error('aborted'))
   request.signal?.addEventListener('abort', onAbort, { once: true })
   try {
-    if (request.signal?.aborted) onAbort()
     const response = await Promise.race([client.request(request.method, request.url, request.body ?? null, request.headers ?? {}), stopped])
     destroyResponse = () => response.message.destroy()
     const body = await Promise.race([response.readBody(), stopped])
@@ -193,7 +193,7 @@ function describeNetworkError(error: unknown, timeoutMs: number): { code: string
 export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
   const text = Array.isArray(value) ? value[0] : value
   if (!text) return undefined
-  if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Number(text) * 1000
   const date = Date.parse(text)
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }

@@ -36,7 +36,7 @@ export interface Config {
 
 /** What the runner accepts as a variable name in GITHUB_ENV, less the names it refuses to set. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const RESERVED_ENV = /^(GITHUB_|RUNNER_)|^(NODE_OPTIONS|PATH|CI|HOME)$/i
+const RESERVED_ENV = /^(GITHUB_|RUNNER_|ACTIONS_|NODE_|LD_|DYLD_)|^(PATH|HOME|CI|SHELL|BASH_ENV|ENV|IFS|TMPDIR)$/i
 /** Printable ASCII without spaces: every CSP and VCD credential is of this alphabet. */
 const CREDENTIAL_CHARS = /^[\x21-\x7e]+$/
 const MAX_SECRET_LENGTH = 8192
@@ -53,7 +53,7 @@ export function readInputs(core: ActionCore, secrets: Secrets): Config {
   const clientId = core.getInput('client-id')
   const credential = parseCredential(provider, apiToken, clientId, clientSecret)
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
-  const org = provider.parseOrg(core.getInput('org') || orgFromUrl)
+  const org = parseOrg(provider, core.getInput('org'), orgFromUrl)
 
   return {
     provider: providerName,
@@ -154,6 +154,18 @@ function parseUrl(provider: Provider, raw: string): { baseUrl: string; orgFromUr
   return provider.resolveUrl(url)
 }
 
+function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
+  if (raw || !fromUrl) return provider.parseOrg(raw)
+  try {
+    return provider.parseOrg(fromUrl)
+  } catch (error) {
+    // The user never typed org: blame the address it came from.
+    if (error instanceof InputError)
+      throw new InputError('url', `names an organization (after /tenant/) that is not valid. Its name ${error.detail}`)
+    throw error
+  }
+}
+
 function parseEnvName(raw: string): string {
   if (!ENV_NAME.test(raw)) {
     throw new InputError(
@@ -196,7 +208,7 @@ export function parseCaCertificates(raw: string): string[] {
   if (!raw) return []
   const blocks = raw.match(PEM_BLOCK) ?? []
   if (blocks.length === 0) {
-    const looksLikePath = !raw.includes('\n') && /[/\\]|\.(pem|crt|cer)$/i.test(raw)
+    const looksLikePath = /^(\/|\.{1,2}\/|~\/|[A-Za-z]:\\)\S*$|^\S+\.(pem|crt|cer)$/i.test(raw)
     throw new InputError(
       'ca-certificate',
       'must be PEM text: one or more -----BEGIN CERTIFICATE----- blocks' +

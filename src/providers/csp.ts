@@ -58,82 +58,43 @@ export const csp: Provider = {
   },
 
   async exchange(context) {
-    const { config, send, secrets, log } = context
+    const { config, secrets, log } = context
     const credential = config.credential
     const lookup =
       credential.kind === 'api-token' && config.expiryWarningDays > 0 ? lookUpApiTokenExpiry(context, credential.token) : undefined
-
-    let response: HttpResponse
-    let purpose: string
     try {
-      if (credential.kind === 'api-token') {
-        purpose = 'CSP API token exchange'
-        response = await send({
-          method: 'POST',
-          url: config.baseUrl + API_TOKEN_PATH,
-          headers: FORM_HEADERS,
-          body: new URLSearchParams({ api_token: credential.token }).toString(),
-          purpose,
-        })
-      } else {
-        purpose = 'CSP OAuth app token request'
-        const basic = Buffer.from(`${credential.clientId}:${credential.clientSecret}`).toString('base64')
-        secrets.mask(basic)
-        const form = new URLSearchParams({ grant_type: 'client_credentials' })
-        if (config.org) form.set('orgId', config.org)
-        response = await send({
-          method: 'POST',
-          url: config.baseUrl + OAUTH_APP_PATH,
-          headers: { ...FORM_HEADERS, Authorization: `Basic ${basic}` },
-          body: form.toString(),
-          purpose,
-        })
+      const { response, purpose } = await requestToken(context)
+      if (!isSuccess(response)) throw rejection(purpose, response, adviceFor(response, config))
+
+      const token = readTokenResponse(response, secrets, `CSP (${new URL(config.baseUrl).host})`)
+      const claims = readJwtClaims(token.accessToken)
+      const tokenOrg = stringClaim(claims, 'context_name')
+      if (config.org && tokenOrg?.toLowerCase() !== config.org) {
+        throw new ProviderError(
+          tokenOrg
+            ? `The token is for CSP org ${tokenOrg}, but org is ${config.org}. Use a credential of org ${config.org}, or change org.`
+            : `org is ${config.org}, but the access token does not say which org it is for (no context_name claim), so the org cannot be checked.`,
+        )
       }
+
+      const apiTokenExpiresAt = lookup ? await lookup.settle(EXPIRY_LOOKUP_GRACE_MS) : undefined
+      const notice = apiTokenExpiresAt ? expiryNotice(apiTokenExpiresAt, config.expiryWarningDays) : undefined
+      if (notice) log.warning(notice)
+      return {
+        accessToken: token.accessToken,
+        tokenType: token.tokenType,
+        expiresIn: token.expiresIn,
+        org: tokenOrg ?? config.org,
+        subject:
+          stringClaim(claims, 'username') ?? stringClaim(claims, 'sub') ?? stringClaim(claims, 'azp') ?? stringClaim(claims, 'cid') ?? '',
+        apiTokenExpiresAt: lookup ? (apiTokenExpiresAt ?? null) : undefined,
+        notices: notice ? [notice] : [],
+      } satisfies TokenResult
     } catch (error) {
+      // Its request carries the API token: it must not run on after the step has failed.
       lookup?.cancel()
       throw error
     }
-    if (!isSuccess(response)) {
-      lookup?.cancel()
-      throw rejection(purpose, response, adviceFor(response, config))
-    }
-
-    const token = readTokenResponse(response, secrets, `CSP (${new URL(config.baseUrl).host})`)
-    const claims = readJwtClaims(token.accessToken)
-    const tokenOrg = stringClaim(claims, 'context_name')
-    if (config.org && tokenOrg?.toLowerCase() !== config.org) {
-      lookup?.cancel()
-      throw new ProviderError(
-        tokenOrg
-          ? `The token is for CSP org ${tokenOrg}, but org is ${config.org}. Use a credential of org ${config.org}, or change org.`
-          : `org is ${config.org}, but the access token does not say which org it is for (no context_name claim), so the org cannot be checked.`,
-      )
-    }
-
-    const apiTokenExpiresAt = lookup ? await lookup.settle(EXPIRY_LOOKUP_GRACE_MS) : undefined
-    const notices: string[] = []
-    if (apiTokenExpiresAt) {
-      const msLeft = apiTokenExpiresAt.getTime() - Date.now()
-      const daysLeft = Math.round(msLeft / DAY_MS)
-      if (msLeft <= config.expiryWarningDays * DAY_MS) {
-        const notice =
-          `The CSP API token expires on ${apiTokenExpiresAt.toISOString()} (${msLeft < DAY_MS ? 'in less than a day' : `in ${daysLeft} day${daysLeft === 1 ? '' : 's'}`}). ` +
-          'Make a new API token in the Cloud Services console and update the secret that holds it, or this workflow will fail from then on.'
-        log.warning(notice)
-        notices.push(notice)
-      }
-    }
-
-    return {
-      accessToken: token.accessToken,
-      tokenType: token.tokenType,
-      expiresIn: token.expiresIn,
-      org: tokenOrg ?? config.org,
-      subject:
-        stringClaim(claims, 'username') ?? stringClaim(claims, 'sub') ?? stringClaim(claims, 'azp') ?? stringClaim(claims, 'cid') ?? '',
-      apiTokenExpiresAt: lookup ? (apiTokenExpiresAt ?? null) : undefined,
-      notices,
-    } satisfies TokenResult
   },
 
   async revoke({ state }) {
@@ -142,6 +103,46 @@ export const csp: Provider = {
       `this one stays valid until it expires at ${state.expiresAt}.`
     )
   },
+}
+
+async function requestToken({ config, send, secrets }: ExchangeContext): Promise<{ response: HttpResponse; purpose: string }> {
+  const credential = config.credential
+  if (credential.kind === 'api-token') {
+    const purpose = 'CSP API token exchange'
+    const response = await send({
+      method: 'POST',
+      url: config.baseUrl + API_TOKEN_PATH,
+      headers: FORM_HEADERS,
+      body: new URLSearchParams({ api_token: credential.token }).toString(),
+      purpose,
+    })
+    return { response, purpose }
+  }
+  const purpose = 'CSP OAuth app token request'
+  const basic = Buffer.from(`${credential.clientId}:${credential.clientSecret}`).toString('base64')
+  secrets.mask(basic)
+  const form = new URLSearchParams({ grant_type: 'client_credentials' })
+  if (config.org) form.set('orgId', config.org)
+  const response = await send({
+    method: 'POST',
+    url: config.baseUrl + OAUTH_APP_PATH,
+    headers: { ...FORM_HEADERS, Authorization: `Basic ${basic}` },
+    body: form.toString(),
+    purpose,
+  })
+  return { response, purpose }
+}
+
+/** The warning for an API token that expires within expiry-warning-days, if it does. */
+function expiryNotice(expiresAt: Date, warningDays: number): string | undefined {
+  const msLeft = expiresAt.getTime() - Date.now()
+  if (msLeft > warningDays * DAY_MS) return undefined
+  const days = Math.round(msLeft / DAY_MS)
+  const when = msLeft < DAY_MS ? 'in less than a day' : `in ${days} day${days === 1 ? '' : 's'}`
+  return (
+    `The CSP API token expires on ${expiresAt.toISOString()} (${when}). ` +
+    'Make a new API token in the Cloud Services console and update the secret that holds it, or this workflow will fail from then on.'
+  )
 }
 
 function adviceFor(response: HttpResponse, config: Config): string {

@@ -32,7 +32,9 @@ export const vcd: Provider = {
 
   resolveUrl(url) {
     const { root, rest } = splitAtMarker(url, (segment) => ROOT_MARKERS.has(segment))
-    const tenant = rest[0]?.toLowerCase() === 'tenant' ? rest[1] : undefined
+    // /tenant/<org>/... (portal) or /oauth/tenant/<org>/token (the token endpoint itself)
+    const at = rest[0]?.toLowerCase() === 'oauth' ? 1 : 0
+    const tenant = rest[at]?.toLowerCase() === 'tenant' ? rest[at + 1] : undefined
     try {
       return { baseUrl: root, orgFromUrl: tenant ? decodeURIComponent(tenant) : '' }
     } catch {

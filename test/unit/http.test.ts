@@ -1,0 +1,521 @@
+import nock from 'nock'
+import { Readable } from 'node:stream'
+import tls from 'node:tls'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import {
+  backoffMs,
+  BASE_DELAY_MS,
+  createHttp,
+  decodeXml,
+  jsonObject,
+  MAX_DELAY_MS,
+  NetworkError,
+  plural,
+  responseReason,
+  retryAfterMs,
+  trustCaCertificates,
+  type HttpOptions,
+  type HttpResponse,
+} from '../../src/http.ts'
+import { recorder, secretToken, testCaPem, type Seen } from './helpers.ts'
+
+const ORIGIN = 'https://api.provider.example'
+
+beforeAll(() => nock.disableNetConnect())
+afterEach(() => {
+  nock.abortPendingRequests()
+  nock.cleanAll()
+  vi.restoreAllMocks()
+})
+
+function client(options: Partial<HttpOptions> = {}) {
+  const debug: string[] = []
+  const sleeps: number[] = []
+  const send = createHttp({
+    userAgent: 'unit-test-agent/1.2',
+    timeoutMs: 2000,
+    maxAttempts: 3,
+    log: { debug: (message) => debug.push(message) },
+    sleep: async (ms) => {
+      sleeps.push(ms)
+    },
+    random: () => 0.5,
+    ...options,
+  })
+  return { send, debug, sleeps }
+}
+
+function networkError(code: string, message = `${code} happened`): Error {
+  return Object.assign(new Error(message), { code })
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('createHttp: answers', () => {
+  it('sends method, headers, body and the User-Agent, and returns the answer after one try', async () => {
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .post('/oauth/token')
+      .reply(recorder(seen, () => [200, { ok: true }, { 'X-Request-Id': 'r-1' }]))
+    const { send, sleeps } = client()
+    const response = await send({
+      method: 'POST',
+      url: `${ORIGIN}/oauth/token`,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: 'a=1&b=2',
+      purpose: 'token exchange',
+    })
+    expect(response).toMatchObject({ status: 200, statusText: 'OK', body: '{"ok":true}', attempts: 1 })
+    expect(response.headers['x-request-id']).toBe('r-1')
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toMatchObject({ method: 'POST', body: 'a=1&b=2' })
+    expect(seen[0].headers).toMatchObject({
+      'user-agent': 'unit-test-agent/1.2',
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+    })
+    expect(sleeps).toEqual([])
+  })
+
+  it('retries 429 and honours Retry-After in seconds (plus up to one base delay of jitter)', async () => {
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .get('/x')
+      .reply(recorder(seen, () => [429, 'slow down', { 'Retry-After': '3' }]))
+      .get('/x')
+      .reply(recorder(seen, () => [200, 'done']))
+    const { send, sleeps } = client()
+    const response = await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })
+    expect(response).toMatchObject({ status: 200, body: 'done', attempts: 2 })
+    expect(seen).toHaveLength(2)
+    expect(sleeps).toEqual([3000 + 0.5 * BASE_DELAY_MS])
+  })
+
+  it('honours Retry-After as an HTTP date', async () => {
+    const when = new Date(Date.now() + 10_000).toUTCString()
+    nock(ORIGIN).get('/x').reply(503, '', { 'Retry-After': when }).get('/x').reply(200, 'done')
+    const { send, sleeps } = client()
+    expect((await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })).attempts).toBe(2)
+    expect(sleeps).toHaveLength(1)
+    // The date has whole seconds: 9 to 10 s from now, plus half a base delay of jitter.
+    expect(sleeps[0]).toBeGreaterThan(8500 + 500)
+    expect(sleeps[0]).toBeLessThanOrEqual(10_000 + 500)
+  })
+
+  it('waits the full MAX_DELAY_MS for Retry-After equal to it', async () => {
+    nock(ORIGIN)
+      .get('/x')
+      .reply(429, '', { 'Retry-After': String(MAX_DELAY_MS / 1000) })
+      .get('/x')
+      .reply(200)
+    const { send, sleeps } = client()
+    expect((await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })).status).toBe(200)
+    expect(sleeps).toEqual([MAX_DELAY_MS + 500])
+  })
+
+  it('stops retrying when Retry-After asks for more than MAX_DELAY_MS', async () => {
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .get('/x')
+      .reply(recorder(seen, () => [429, 'come back in an hour', { 'Retry-After': '3600' }]))
+    nock(ORIGIN).get('/x').optionally().reply(200)
+    const { send, sleeps } = client()
+    const response = await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })
+    expect(response).toMatchObject({ status: 429, attempts: 1 })
+    expect(seen).toHaveLength(1)
+    expect(sleeps).toEqual([])
+  })
+
+  it('retries 5xx and 408 with exponential jittered back-off until the tries run out, returning the last answer', async () => {
+    const seen: Seen[] = []
+    const statuses = [500, 408, 502, 504]
+    for (const status of statuses) {
+      nock(ORIGIN)
+        .get('/x')
+        .reply(recorder(seen, () => [status, `error ${status}`]))
+    }
+    const { send, sleeps } = client({ maxAttempts: 4 })
+    const response = await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })
+    expect(response).toMatchObject({ status: 504, body: 'error 504', attempts: 4 })
+    expect(seen).toHaveLength(4)
+    // random() = 0.5 of 1, 2, 4 base delays.
+    expect(sleeps).toEqual([500, 1000, 2000])
+  })
+
+  it('takes the number of tries from the request over the default', async () => {
+    nock(ORIGIN).get('/x').reply(503)
+    const { send } = client({ maxAttempts: 5 })
+    expect(await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p', attempts: 1 })).toMatchObject({ status: 503, attempts: 1 })
+  })
+
+  it.each([400, 401, 403, 404, 406, 409, 501])('does not retry HTTP %i', async (status) => {
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .post('/x')
+      .reply(recorder(seen, () => [status, { message: 'no' }]))
+    nock(ORIGIN).post('/x').optionally().reply(200)
+    const { send, sleeps } = client({ maxAttempts: 4 })
+    const response = await send({ method: 'POST', url: `${ORIGIN}/x`, body: 'x', purpose: 'p' })
+    expect(response).toMatchObject({ status, attempts: 1 })
+    expect(seen).toHaveLength(1)
+    expect(sleeps).toEqual([])
+  })
+
+  it('does not follow a redirect (it would re-send the credential elsewhere)', async () => {
+    const elsewhere: Seen[] = []
+    nock('https://elsewhere.example')
+      .post('/steal')
+      .optionally()
+      .reply(recorder(elsewhere, () => [200, 'got it']))
+    nock(ORIGIN).post('/x').reply(307, '', { Location: 'https://elsewhere.example/steal' })
+    const { send } = client()
+    const response = await send({ method: 'POST', url: `${ORIGIN}/x`, headers: { Authorization: 'Basic abc' }, body: 'x', purpose: 'p' })
+    expect(response).toMatchObject({ status: 307, attempts: 1 })
+    expect(response.headers.location).toBe('https://elsewhere.example/steal')
+    expect(elsewhere).toEqual([])
+  })
+})
+
+describe('createHttp: network failures', () => {
+  it('retries a reset connection, then succeeds', async () => {
+    nock(ORIGIN).get('/x').replyWithError(networkError('ECONNRESET')).get('/x').reply(200, 'fine')
+    const { send, sleeps } = client()
+    expect(await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })).toMatchObject({ status: 200, attempts: 2 })
+    expect(sleeps).toEqual([500])
+  })
+
+  it('gives a NetworkError with the code and the try count when every try fails', async () => {
+    nock(ORIGIN).get('/x').times(3).replyWithError(networkError('ECONNRESET'))
+    const { send, sleeps } = client({ maxAttempts: 3 })
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'CSP token exchange' }))
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toMatchObject({ code: 'ECONNRESET', attempts: 3 })
+    expect(error.message).toBe('CSP token exchange at api.provider.example failed: connection reset (3 tries).')
+    expect(sleeps).toEqual([500, 1000])
+  })
+
+  it('does not retry a host name that does not resolve', async () => {
+    nock(ORIGIN).get('/x').replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND api.provider.example'))
+    nock(ORIGIN).get('/x').optionally().reply(200)
+    const { send, sleeps } = client({ maxAttempts: 4 })
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'lookup' }))
+    expect(error).toMatchObject({ name: 'NetworkError', code: 'ENOTFOUND', attempts: 1 })
+    expect(error.message).toBe('lookup at api.provider.example failed: host name not found (check url) (1 try).')
+    expect(sleeps).toEqual([])
+  })
+
+  it.each([
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ])('does not retry the TLS failure %s and points at ca-certificate', async (code) => {
+    nock(ORIGIN).get('/x').replyWithError(networkError(code))
+    nock(ORIGIN).get('/x').optionally().reply(200)
+    const { send } = client({ maxAttempts: 4 })
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
+    expect(error).toMatchObject({ code, attempts: 1 })
+    expect(error.message).toContain(`not trusted (${code})`)
+    expect(error.message).toContain('ca-certificate')
+  })
+
+  it.each([
+    ['ECONNREFUSED', 'connection refused'],
+    ['EAI_AGAIN', 'temporary DNS failure'],
+    ['ETIMEDOUT', 'connection timed out'],
+    ['EPROTO', 'EPROTO happened'],
+  ])('retries %s and says %j', async (code, text) => {
+    nock(ORIGIN).get('/x').times(2).replyWithError(networkError(code))
+    const { send } = client({ maxAttempts: 2 })
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
+    expect(error).toMatchObject({ code, attempts: 2 })
+    expect(error.message).toBe(`p at api.provider.example failed: ${text} (2 tries).`)
+  })
+
+  it.each([
+    ['407', false, ': it wants credentials, give them in https_proxy as http://user:password@host:port'],
+    ['403', false, ''],
+    ['502', true, ''],
+  ])('says a proxy refused the tunnel with HTTP %s (retried: %s)', async (status, retried, hint) => {
+    const tries = retried ? 2 : 1
+    nock(ORIGIN)
+      .get('/x')
+      .times(tries)
+      .replyWithError(networkError('ECONNRESET', `tunneling socket could not be established, statusCode=${status}`))
+    nock(ORIGIN).get('/x').optionally().reply(200)
+    const { send } = client({ maxAttempts: 2 })
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
+    expect(error).toMatchObject({ name: 'NetworkError', code: `PROXY_${status}`, attempts: tries })
+    expect(error.message).toBe(
+      `p at api.provider.example failed: the proxy (https_proxy) refused the tunnel with HTTP ${status}${hint} (${tries === 1 ? '1 try' : '2 tries'}).`,
+    )
+  })
+
+  it('cuts a server that never answers at the deadline, on every try', async () => {
+    nock(ORIGIN).get('/hang').times(2).delay(10_000).reply(200, 'too late')
+    const { send, sleeps } = client({ timeoutMs: 150, maxAttempts: 2 })
+    const started = Date.now()
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/hang`, purpose: 'p' }))
+    const elapsed = Date.now() - started
+    expect(error).toMatchObject({ name: 'NetworkError', code: 'TIMEOUT', attempts: 2 })
+    expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (2 tries).')
+    expect(sleeps).toEqual([500])
+    expect(elapsed).toBeGreaterThanOrEqual(290)
+    expect(elapsed).toBeLessThan(2000)
+  })
+
+  it('cuts an answer whose body never ends at the deadline', async () => {
+    nock(ORIGIN)
+      .get('/trickle')
+      .reply(200, () => {
+        const body = new Readable({ read() {} })
+        body.push('{"access_token": "partial')
+        return body
+      })
+    const { send } = client({ timeoutMs: 150, maxAttempts: 1 })
+    const started = Date.now()
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/trickle`, purpose: 'p' }))
+    expect(error).toMatchObject({ code: 'TIMEOUT', attempts: 1 })
+    expect(Date.now() - started).toBeLessThan(2000)
+  })
+})
+
+describe('createHttp: abort', () => {
+  it('stops a request in flight when the signal aborts, with no retry and no NetworkError', async () => {
+    nock(ORIGIN).get('/slow').delay(10_000).reply(200)
+    nock(ORIGIN).get('/slow').optionally().reply(200)
+    const { send, sleeps } = client({ timeoutMs: 10_000, maxAttempts: 3 })
+    const controller = new AbortController()
+    const reason = new Error('no longer needed')
+    setTimeout(() => controller.abort(reason), 50)
+    const started = Date.now()
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/slow`, purpose: 'p', signal: controller.signal }))
+    expect(error).toBe(reason)
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(sleeps).toEqual([])
+  })
+
+  it('sends nothing when the signal has already aborted', async () => {
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .get('/x')
+      .optionally()
+      .reply(recorder(seen, () => [200]))
+    const { send, sleeps } = client()
+    await expect(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p', signal: AbortSignal.abort() })).rejects.toThrow()
+    expect(seen).toEqual([])
+    expect(sleeps).toEqual([])
+  })
+
+  // As when the signal aborts mid-request, the caller gets the signal's reason, not a client error.
+  it('rejects with the reason of a signal that has already aborted', async () => {
+    nock(ORIGIN).get('/x').optionally().reply(200)
+    const { send } = client()
+    const reason = new Error('cancelled before it started')
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p', signal: AbortSignal.abort(reason) }))
+    expect(error).toBe(reason)
+  })
+
+  it('stops the default back-off sleep when the signal aborts', async () => {
+    nock(ORIGIN).get('/x').reply(503)
+    nock(ORIGIN).get('/x').optionally().reply(200)
+    // No injected sleep: the real one, of 0.5 * 1000 ms.
+    const { send } = client({ sleep: undefined, random: () => 0.5, maxAttempts: 2 })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    const started = Date.now()
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p', signal: controller.signal }))
+    expect(error.name).toBe('AbortError')
+    expect(Date.now() - started).toBeLessThan(450)
+  })
+
+  it('the default sleep waits, then the next try runs', async () => {
+    nock(ORIGIN).get('/x').reply(503).get('/x').reply(200, 'ok')
+    const { send } = client({ sleep: undefined, random: () => 0.02 })
+    const started = Date.now()
+    expect(await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })).toMatchObject({ status: 200, attempts: 2 })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15)
+  })
+})
+
+describe('createHttp: debug lines', () => {
+  it('say method, host, path, status or code and the try, and never a header, query or body', async () => {
+    const [authorization, body, answer, query] = [secretToken(40), secretToken(40), secretToken(40), secretToken(20)]
+    nock(ORIGIN)
+      .post('/csp/token')
+      .query(true)
+      .reply(503, answer)
+      .post('/csp/token')
+      .query(true)
+      .replyWithError(networkError('ECONNRESET'))
+      .post('/csp/token')
+      .query(true)
+      .reply(200, answer, { 'Set-Cookie': `session=${answer}` })
+    const { send, debug } = client()
+    await send({
+      method: 'POST',
+      url: `${ORIGIN}/csp/token?q=${query}`,
+      headers: { Authorization: `Bearer ${authorization}` },
+      body: `token=${body}`,
+      purpose: 'p',
+    })
+    expect(debug).toHaveLength(5)
+    expect(debug[0]).toMatch(/^POST api\.provider\.example\/csp\/token -> 503 \(try 1 of 3, \d+ ms\)$/)
+    expect(debug[1]).toBe('waiting 500 ms before the next try')
+    expect(debug[2]).toMatch(/^POST api\.provider\.example\/csp\/token -> ECONNRESET \(try 2 of 3, \d+ ms\)$/)
+    expect(debug[3]).toBe('waiting 1000 ms before the next try')
+    expect(debug[4]).toMatch(/ -> 200 \(try 3 of 3, \d+ ms\)$/)
+    for (const line of debug) {
+      for (const secret of [authorization, body, answer, query]) expect(line).not.toContain(secret.slice(0, 8))
+    }
+  })
+})
+
+describe('retryAfterMs', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z')
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['soon', undefined],
+    ['0', 0],
+    ['5', 5000],
+    [' 12 ', 12_000],
+    ['1.5', 1500],
+    [['7', '9'], 7000],
+    ['Sun, 01 Jun 2025 12:00:30 GMT', 30_000],
+    ['Sun, 01 Jun 2025 11:59:00 GMT', 0],
+  ] as const)('%j -> %j', (value, expected) => {
+    expect(retryAfterMs(value as string | string[] | undefined, now)).toBe(expected)
+  })
+})
+
+describe('backoffMs', () => {
+  it('is full jitter of an exponential delay, capped at MAX_DELAY_MS', () => {
+    expect(backoffMs(1, undefined, () => 0)).toBe(0)
+    expect(backoffMs(1, undefined, () => 0.999)).toBeCloseTo(999, 5)
+    expect(backoffMs(2, undefined, () => 0.5)).toBe(1000)
+    expect(backoffMs(3, undefined, () => 1)).toBe(4000)
+    expect(backoffMs(6, undefined, () => 1)).toBe(MAX_DELAY_MS)
+    expect(backoffMs(40, undefined, () => 1)).toBe(MAX_DELAY_MS)
+    for (let attempt = 1; attempt <= 12; attempt++) {
+      const value = backoffMs(attempt, undefined, Math.random)
+      expect(value).toBeGreaterThanOrEqual(0)
+      expect(value).toBeLessThanOrEqual(Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1)))
+    }
+  })
+
+  it('honours Retry-After, capped, plus at most one base delay of jitter', () => {
+    expect(backoffMs(1, 5000, () => 0)).toBe(5000)
+    expect(backoffMs(4, 5000, () => 1)).toBe(5000 + BASE_DELAY_MS)
+    expect(backoffMs(1, 0, () => 0.25)).toBe(250)
+    expect(backoffMs(1, 10 * MAX_DELAY_MS, () => 0)).toBe(MAX_DELAY_MS)
+  })
+})
+
+describe('responseReason', () => {
+  const reason = (status: number, body: string, statusText = '') =>
+    responseReason({ status, statusText, body, headers: {} } satisfies Omit<HttpResponse, 'attempts'>)
+
+  it('gives the fields of a JSON error, once each', () => {
+    expect(reason(400, JSON.stringify({ error: 'invalid_grant', error_description: 'Token is expired' }), 'Bad Request')).toBe(
+      'HTTP 400 Bad Request: invalid_grant: Token is expired',
+    )
+    expect(
+      reason(400, JSON.stringify({ statusCode: 400, moduleCode: 513, message: 'invalid_grant: Invalid refresh token: xxxxx...tN3NK' })),
+    ).toBe('HTTP 400: invalid_grant: Invalid refresh token: xxxxx...tN3NK')
+    expect(reason(401, JSON.stringify({ minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }))).toBe(
+      'HTTP 401: invalid_grant: Invalid refresh token',
+    )
+    expect(reason(400, JSON.stringify({ error: 'same', message: 'same' }))).toBe('HTTP 400: same')
+    expect(reason(500, JSON.stringify({ error: 42 }))).toBe('HTTP 500: 42')
+  })
+
+  it('gives a JSON body without known fields as it is', () => {
+    expect(reason(400, '{"code": "E1",\n "detail": "x"}')).toBe('HTTP 400: {"code": "E1", "detail": "x"}')
+    expect(reason(400, '[1, 2]')).toBe('HTTP 400: [1, 2]')
+  })
+
+  it('gives the message of a Cloud Director XML error, entities decoded', () => {
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error xmlns="http://www.vmware.com/vcloud/v1.5" stackTrace="..." ' +
+      'message="[ 1a2b ] Org &quot;acme&quot; &amp; friends &lt;none&gt;" majorErrorCode="403" minorErrorCode="ACCESS_TO_RESOURCE_IS_FORBIDDEN"/>'
+    expect(reason(403, xml, 'Forbidden')).toBe('HTTP 403 Forbidden: [ 1a2b ] Org "acme" & friends <none>')
+  })
+
+  it('says what kind of page an HTML answer is', () => {
+    expect(
+      reason(502, '<!DOCTYPE html><html><head><title> 502 Bad\n Gateway </title></head><body>nginx</body></html>', 'Bad Gateway'),
+    ).toBe('HTTP 502 Bad Gateway, an HTML page ("502 Bad Gateway") instead of an API answer: a proxy, firewall or outage page?')
+    expect(reason(200, '<html><body>Maintenance</body></html>')).toBe(
+      'HTTP 200, an HTML page instead of an API answer: a proxy, firewall or outage page?',
+    )
+    expect(reason(403, '<HEAD></HEAD><BODY>Access denied &amp; logged</BODY>')).toMatch(/^HTTP 403, an HTML page instead/)
+  })
+
+  it('says when the body is empty', () => {
+    expect(reason(404, '', 'Not Found')).toBe('HTTP 404 Not Found, empty body')
+    expect(reason(503, ' \n\t ')).toBe('HTTP 503, empty body')
+  })
+
+  it('puts a long or multi-line body on one line, at most 300 characters', () => {
+    const long = `line one\n\nline two ${'y'.repeat(400)}`
+    const text = reason(500, long)
+    expect(text).toBe(`HTTP 500: line one line two ${'y'.repeat(300 - 'line one line two '.length)}...`)
+    const longMessage = reason(400, JSON.stringify({ message: 'z'.repeat(1000) }))
+    expect(longMessage).toBe(`HTTP 400: ${'z'.repeat(300)}...`)
+  })
+})
+
+describe('small helpers', () => {
+  it('jsonObject takes objects only', () => {
+    expect(jsonObject('{"a":1}')).toEqual({ a: 1 })
+    expect(jsonObject('{}')).toEqual({})
+    for (const body of ['[1]', 'null', '"text"', '42', 'true', '', '<html>', '{"a":']) expect(jsonObject(body), body).toBeUndefined()
+  })
+
+  it('plural', () => {
+    expect(plural(1, 'try', 'tries')).toBe('1 try')
+    expect(plural(0, 'try', 'tries')).toBe('0 tries')
+    expect(plural(4, 'try', 'tries')).toBe('4 tries')
+  })
+
+  it('decodeXml decodes &amp; last', () => {
+    expect(decodeXml('&amp;lt; &lt;a&gt; &quot;b&quot; &apos;c&apos;')).toBe('&lt; <a> "b" \'c\'')
+  })
+})
+
+describe('trustCaCertificates', () => {
+  it('does nothing without certificates', () => {
+    const spy = vi.spyOn(tls, 'setDefaultCACertificates').mockImplementation(() => {})
+    trustCaCertificates([])
+    expect(spy).not.toHaveBeenCalled()
+  })
+
+  it('adds the certificates to the default ones', () => {
+    const pem = testCaPem()
+    const spy = vi.spyOn(tls, 'setDefaultCACertificates').mockImplementation(() => {})
+    trustCaCertificates([pem])
+    expect(spy).toHaveBeenCalledTimes(1)
+    const trusted = spy.mock.calls[0][0]
+    expect(trusted.at(-1)).toBe(pem)
+    expect(trusted.slice(0, -1)).toEqual(tls.getCACertificates('default'))
+  })
+
+  it('says which node is needed when this one cannot set default CAs', () => {
+    const original = tls.setDefaultCACertificates
+    try {
+      ;(tls as { setDefaultCACertificates?: unknown }).setDefaultCACertificates = undefined
+      expect(() => trustCaCertificates([testCaPem()])).toThrow(/needs node 24\.5 or later/)
+    } finally {
+      tls.setDefaultCACertificates = original
+    }
+  })
+})

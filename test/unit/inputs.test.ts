@@ -1,0 +1,519 @@
+import { describe, expect, it } from 'vitest'
+import {
+  CSP_DEFAULT_URL,
+  InputError,
+  parseBoolean,
+  parseCaCertificates,
+  parseInteger,
+  parseProvider,
+  readInputs,
+  type Config,
+} from '../../src/inputs.ts'
+import { Secrets } from '../../src/secrets.ts'
+import { fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
+import { ORG_ID, secretToken, testCaPem } from './helpers.ts'
+
+interface Outcome {
+  core: FakeCore
+  masked: string[]
+  config?: Config
+  error?: InputError
+}
+
+function read(inputs: Record<string, string>): Outcome {
+  const core = fakeCore({ inputs })
+  const masked: string[] = []
+  const secrets = new Secrets((value) => {
+    masked.push(value)
+    core.setSecret(value)
+  })
+  try {
+    return { core, masked, config: readInputs(core, secrets) }
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    return { core, masked, error }
+  }
+}
+
+function ok(inputs: Record<string, string>): Config {
+  const { config, error } = read(inputs)
+  if (!config) throw new Error(`expected valid inputs, got: ${error?.message}`)
+  return config
+}
+
+function failure(inputs: Record<string, string>): InputError {
+  const { error, config } = read(inputs)
+  if (!error) throw new Error(`expected an InputError, got config ${JSON.stringify(config)}`)
+  return error
+}
+
+const csp = (extra: Record<string, string> = {}) => ({ 'api-token': secretToken(65), ...extra })
+const vcd = (extra: Record<string, string> = {}) => ({
+  provider: 'vcd',
+  url: 'https://vcd.example.com',
+  'api-token': secretToken(32),
+  ...extra,
+})
+
+describe('readInputs: defaults', () => {
+  it('gives the documented defaults for a CSP API token', () => {
+    const token = secretToken(65)
+    expect(ok({ 'api-token': token })).toEqual({
+      provider: 'csp',
+      credential: { kind: 'api-token', token },
+      baseUrl: CSP_DEFAULT_URL,
+      org: '',
+      envName: 'VMW_ACCESS_TOKEN',
+      exportEnv: true,
+      revoke: true,
+      caCertificates: [],
+      timeoutMs: 30_000,
+      maxAttempts: 4,
+      expiryWarningDays: 30,
+    } satisfies Config)
+  })
+
+  it('masks api-token and client-secret before reading any other input', () => {
+    const [token, secret] = [secretToken(65), secretToken(40)]
+    const { core, error } = read({ provider: 'nonsense', 'api-token': token, 'client-secret': secret })
+    expect(error?.input).toBe('provider')
+    expect(core.inputsRead.slice(0, 2)).toEqual(['api-token', 'client-secret'])
+    expect(core.commands.slice(0, 2)).toEqual([
+      { kind: 'setSecret', name: '', value: token },
+      { kind: 'setSecret', name: '', value: secret },
+    ])
+  })
+
+  it('trims the secrets as @actions/core does, and masks the trimmed value', () => {
+    const token = secretToken(65)
+    const { config, masked } = read({ 'api-token': `  ${token}\n` })
+    expect(config?.credential).toEqual({ kind: 'api-token', token })
+    expect(masked).toEqual([token])
+  })
+})
+
+describe('readInputs: provider', () => {
+  it.each([
+    ['', 'csp'],
+    ['csp', 'csp'],
+    ['CSP', 'csp'],
+    [' Vcd ', 'vcd'],
+  ])('%j -> %s', (raw, expected) => {
+    const inputs = expected === 'vcd' ? vcd({ provider: raw }) : csp({ provider: raw })
+    expect(ok(inputs).provider).toBe(expected)
+  })
+
+  it('refuses an unknown provider, naming the allowed values', () => {
+    const error = failure(csp({ provider: 'aws' }))
+    expect(error.input).toBe('provider')
+    expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
+    expect(error.message).toMatch(/Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\)\.$/)
+  })
+
+  it('cuts a very long provider value short in the message', () => {
+    const error = failure(csp({ provider: 'x'.repeat(500) }))
+    expect(error.message).toContain(`'${'x'.repeat(60)}...'`)
+    expect(error.message).not.toContain('x'.repeat(61))
+  })
+
+  it('parseProvider alone', () => {
+    expect(parseProvider('')).toBe('csp')
+    expect(parseProvider('VCD')).toBe('vcd')
+    expect(() => parseProvider('vcd2')).toThrow(InputError)
+  })
+})
+
+describe('readInputs: credentials', () => {
+  it('takes an OAuth app (client-id and client-secret)', () => {
+    const secret = secretToken(40)
+    const { config, masked } = read({ 'client-id': 'my-app-id', 'client-secret': secret })
+    expect(config?.credential).toEqual({ kind: 'oauth-app', clientId: 'my-app-id', clientSecret: secret })
+    expect(masked).toEqual([secret])
+  })
+
+  it.each([
+    ['api-token and client-id', { 'client-id': 'app' }],
+    ['api-token and client-secret', { 'client-secret': secretToken(40) }],
+    ['all three', { 'client-id': 'app', 'client-secret': secretToken(40) }],
+  ])('refuses a mix: %s', (_name, extra) => {
+    const { error, masked } = read(csp(extra))
+    expect(error?.input).toBe('api-token')
+    expect(error?.message).toMatch(/either api-token, or client-id and client-secret/)
+    // Both secrets were masked before the refusal.
+    expect(masked).toHaveLength('client-secret' in extra ? 2 : 1)
+  })
+
+  it('refuses client-secret without client-id, masking the secret first', () => {
+    const secret = secretToken(40)
+    const { error, masked } = read({ 'client-secret': secret })
+    expect(error?.input).toBe('client-id')
+    expect(error?.message).toContain('is required when client-secret is given')
+    expect(error?.message).not.toContain(secret)
+    expect(masked).toEqual([secret])
+  })
+
+  it('refuses client-id without client-secret', () => {
+    const error = failure({ 'client-id': 'app' })
+    expect(error.input).toBe('client-secret')
+    expect(error.message).toContain('is required when client-id is given')
+  })
+
+  it('refuses OAuth app inputs for vcd, naming the input given', () => {
+    const withId = failure({ provider: 'vcd', url: 'https://vcd.example.com', 'client-id': 'app', 'client-secret': secretToken() })
+    expect(withId.input).toBe('client-id')
+    expect(withId.message).toContain('Cloud Director takes api-token')
+    const secretOnly = failure({ provider: 'vcd', url: 'https://vcd.example.com', 'client-secret': secretToken() })
+    expect(secretOnly.input).toBe('client-secret')
+  })
+
+  it('requires a credential, with advice per provider', () => {
+    const forCsp = failure({})
+    expect(forCsp.input).toBe('api-token')
+    expect(forCsp.message).toContain('client-id and client-secret')
+    expect(forCsp.message).toContain('secrets.CSP_API_TOKEN')
+    const forVcd = failure({ provider: 'vcd', url: 'https://vcd.example.com' })
+    expect(forVcd.input).toBe('api-token')
+    expect(forVcd.message).toContain('Cloud Director API token')
+    expect(forVcd.message).not.toContain('client-id')
+  })
+
+  it('refuses a client-id with spaces or over 256 characters', () => {
+    expect(failure({ 'client-id': 'my app', 'client-secret': secretToken() }).input).toBe('client-id')
+    expect(failure({ 'client-id': 'a'.repeat(257), 'client-secret': secretToken() }).input).toBe('client-id')
+    expect(ok({ 'client-id': 'a'.repeat(256), 'client-secret': secretToken() }).credential.kind).toBe('oauth-app')
+  })
+
+  describe.each(['api-token', 'client-secret'] as const)('the text of %s', (input) => {
+    const inputsWith = (value: string): Record<string, string> =>
+      input === 'api-token' ? { 'api-token': value } : { 'client-id': 'app', 'client-secret': value }
+
+    /** `original`: the made-up credential `value` was spoiled from, whose 4-character pieces are all unusual. */
+    function refused(value: string, pattern: RegExp, original = value): void {
+      const { error, masked } = read(inputsWith(value))
+      expect(error?.input).toBe(input)
+      expect(error?.message).toMatch(pattern)
+      // The value is never echoed, not even a piece of it.
+      expect(leakedPieces(error?.message ?? '', original, 4)).toEqual([])
+      if (value.trim().length >= 4) expect(masked).toContain(value.trim())
+    }
+
+    it('refuses a short value (empty or truncated secret), saying how long it is', () => {
+      refused('Ab1~xYz', /is only 7 characters long/)
+      refused('Q~7', /is only 3 characters long/)
+      expect(ok(inputsWith('Ab1~xYz9')).provider).toBe('csp')
+    })
+
+    it('refuses a value over 8192 characters, accepts 8192', () => {
+      refused(secretToken(8193), /is 8193 characters long; at most 8192/)
+      expect(ok(inputsWith(secretToken(8192))).provider).toBe('csp')
+    })
+
+    it.each([
+      ['a space', (s: string) => `${s.slice(0, 20)} ${s.slice(20)}`],
+      ['a line break', (s: string) => `${s.slice(0, 20)}\n${s.slice(20)}`],
+      ['a tab', (s: string) => `${s.slice(0, 20)}\t${s.slice(20)}`],
+      ['non-ASCII letters', (s: string) => `${s.slice(0, 20)}é${s.slice(20)}`],
+      ['a zero-width space', (s: string) => `${s.slice(0, 20)}\u200b${s.slice(20)}`],
+      ['an emoji', (s: string) => `${s}🔑`],
+    ])('refuses a value with %s inside, without showing it', (_name, spoil) => {
+      const original = secretToken(48)
+      refused(spoil(original), /contains spaces, line breaks or non-ASCII characters/, original)
+    })
+  })
+})
+
+describe('readInputs: url', () => {
+  const cspUrl = (url: string) => ok(csp({ url })).baseUrl
+  const vcdUrl = (url: string) => ok(vcd({ url }))
+
+  it('defaults to console.cloud.vmware.com for csp', () => {
+    expect(cspUrl('')).toBe('https://console.cloud.vmware.com')
+  })
+
+  it('requires url for vcd', () => {
+    const error = failure({ provider: 'vcd', 'api-token': secretToken() })
+    expect(error.input).toBe('url')
+    expect(error.message).toContain('is required for provider vcd')
+  })
+
+  it.each([
+    ['https://console.tanzu.broadcom.com/', 'https://console.tanzu.broadcom.com'],
+    ['https://console.cloud.vmware.com/csp/gateway/portal/#/consumer/services', 'https://console.cloud.vmware.com'],
+    ['https://console.cloud.vmware.com/csp/gateway/am/api/auth/api-tokens/authorize', 'https://console.cloud.vmware.com'],
+    ['https://gateway.example.com/vmware/csp/gateway/discovery', 'https://gateway.example.com/vmware'],
+    ['https://gateway.example.com/vmware/', 'https://gateway.example.com/vmware'],
+    ['https://console-stg.cloud.vmware.com:8443', 'https://console-stg.cloud.vmware.com:8443'],
+    ['HTTPS://Console.Cloud.VMware.com', 'https://console.cloud.vmware.com'],
+  ])('csp %s -> %s', (url, expected) => {
+    expect(cspUrl(url)).toBe(expected)
+  })
+
+  it.each([
+    ['http://localhost:8080', 'http://localhost:8080'],
+    ['http://127.0.0.1:9000/', 'http://127.0.0.1:9000'],
+    ['http://127.0.0.5:9000', 'http://127.0.0.5:9000'],
+    ['http://[::1]:8443/', 'http://[::1]:8443'],
+  ])('allows plain http for the loopback host of %s', (url, expected) => {
+    expect(cspUrl(url)).toBe(expected)
+    expect(vcdUrl(url).baseUrl).toBe(expected)
+  })
+
+  it.each([
+    'http://vcd.example.com',
+    'http://128.0.0.1',
+    'http://127.evil.example',
+    'http://10.0.0.1:8080',
+    'ftp://localhost/',
+    'http://vcd.localhost',
+  ])('refuses %s: https only, except loopback', (url) => {
+    const error = failure(vcd({ url }))
+    expect(error.input).toBe('url')
+    expect(error.message).toContain('must use https://')
+    expect(error.message).toContain('loopback')
+  })
+
+  it('refuses a user name and password without echoing them', () => {
+    const password = secretToken(24)
+    for (const url of [`https://alice:${password}@vcd.example.com/api`, `http://alice:${password}@localhost`]) {
+      const error = failure(vcd({ url }))
+      expect(error.input).toBe('url')
+      expect(error.message).toContain('must not contain a user name or password')
+      expect(error.message).not.toContain('alice')
+      expect(leakedPieces(error.message, password, 4)).toEqual([])
+    }
+    expect(failure(vcd({ url: 'https://alice@vcd.example.com' })).message).not.toContain('alice')
+  })
+
+  it('refuses a query string without echoing it', () => {
+    const token = secretToken(40)
+    const error = failure(csp({ url: `https://console.cloud.vmware.com/csp/gateway/am/api/auth/api-tokens/authorize?api_token=${token}` }))
+    expect(error.input).toBe('url')
+    expect(error.message).toContain('must not have a query string')
+    expect(leakedPieces(error.message, token, 4)).toEqual([])
+  })
+
+  it('refuses something that is not an absolute URL, with an example for the provider', () => {
+    const forVcd = failure(vcd({ url: 'vcd.example.com/api' }))
+    expect(forVcd.input).toBe('url')
+    expect(forVcd.message).toContain('is not an absolute URL')
+    expect(forVcd.message).toContain('https://vcd.example.com')
+    expect(forVcd.message).not.toContain('/api')
+    const forCsp = failure(csp({ url: 'not a url' }))
+    expect(forCsp.message).toContain('https://console.cloud.vmware.com')
+    expect(forCsp.message).not.toContain('not a url')
+  })
+
+  it.each([
+    ['https://vcd.example.com', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/api', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/api/', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/API/versions', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com:8443/cloudapi/1.0.0/sessions', 'https://vcd.example.com:8443', ''],
+    ['https://vcd.example.com/provider', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/provider/cloud/organizations', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/tenant/acme', 'https://vcd.example.com', 'acme'],
+    ['https://vcd.example.com/tenant/Acme-Corp/vdcs/list', 'https://vcd.example.com', 'Acme-Corp'],
+    ['https://vcd.example.com/tenant/acme/#/vdcs', 'https://vcd.example.com', 'acme'],
+    ['https://vcd.example.com/tenant/%C3%A9quipe/', 'https://vcd.example.com', 'équipe'],
+    ['https://vcd.example.com/tenant/System/', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/tenant/', 'https://vcd.example.com', ''],
+    ['https://vcd.example.com/oauth/tenant/acme/token', 'https://vcd.example.com', 'acme'],
+    ['https://vcd.example.com/oauth/provider/token', 'https://vcd.example.com', ''],
+    ['https://cloud.example.com/vcd/api', 'https://cloud.example.com/vcd', ''],
+    ['https://cloud.example.com/vcd', 'https://cloud.example.com/vcd', ''],
+    ['https://cloud.example.com/vcd/tenant/acme/', 'https://cloud.example.com/vcd', 'acme'],
+    ['https://api.example.com/api', 'https://api.example.com', ''],
+    ['https://api.example.com', 'https://api.example.com', ''],
+    ['https://api.api.example.com/apix/api', 'https://api.api.example.com/apix', ''],
+  ])('vcd %s -> %s, org %j', (url, baseUrl, org) => {
+    const config = vcdUrl(url)
+    expect(config.baseUrl).toBe(baseUrl)
+    expect(config.org).toBe(org)
+  })
+
+  it('prefers the org input over the org in a /tenant/ address', () => {
+    expect(vcdUrl('https://vcd.example.com/tenant/acme').org).toBe('acme')
+    expect(ok(vcd({ url: 'https://vcd.example.com/tenant/acme', org: 'other' })).org).toBe('other')
+    expect(ok(vcd({ url: 'https://vcd.example.com/tenant/acme', org: 'system' })).org).toBe('')
+  })
+
+  it('refuses a malformed percent-encoding of the org in a /tenant/ address', () => {
+    const error = failure(vcd({ url: 'https://vcd.example.com/tenant/%E0%A4%A/vdcs' }))
+    expect(error.input).toBe('url')
+    expect(error.message).toContain('malformed organization name')
+  })
+
+  it('checks an org taken from the address like the org input, and blames the address', () => {
+    const error = failure(vcd({ url: 'https://vcd.example.com/tenant/my%20org/' }))
+    expect(error.input).toBe('url')
+    expect(error.message).toContain('organization name')
+  })
+})
+
+describe('readInputs: org', () => {
+  it('takes a CSP org ID in lower case', () => {
+    expect(ok(csp({ org: ORG_ID.toUpperCase() })).org).toBe(ORG_ID)
+  })
+
+  it.each(['acme', `${ORG_ID}x`, ORG_ID.replace(/-/g, ''), `{${ORG_ID}}`])('refuses %j as a CSP org ID', (org) => {
+    const error = failure(csp({ org }))
+    expect(error.input).toBe('org')
+    expect(error.message).toContain('is not a CSP org ID')
+    expect(error.message).toContain('UUID')
+  })
+
+  it.each(['System', 'system', 'SYSTEM', 'sYsTeM'])('vcd %s is the provider org', (org) => {
+    expect(ok(vcd({ org })).org).toBe('')
+  })
+
+  it.each(['Acme', 'acme-corp', 'ACME_42', 'équipe', 'a%b'])('vcd org %s is kept as spelled', (org) => {
+    expect(ok(vcd({ org })).org).toBe(org)
+  })
+
+  it.each(['a b', 'a/b', 'a\\b', 'a?b', 'a#b', '.', '..', 'a\u0000b', 'a\u007fb', 'x'.repeat(257)])('refuses vcd org %j', (org) => {
+    const error = failure(vcd({ org }))
+    expect(error.input).toBe('org')
+    expect(error.message).toContain('Cloud Director organization name')
+  })
+})
+
+describe('readInputs: env-name', () => {
+  it('defaults to VMW_ACCESS_TOKEN and takes a valid name', () => {
+    expect(ok(csp()).envName).toBe('VMW_ACCESS_TOKEN')
+    expect(ok(csp({ 'env-name': 'TMC_TOKEN' })).envName).toBe('TMC_TOKEN')
+    expect(ok(csp({ 'env-name': '_x1' })).envName).toBe('_x1')
+    expect(ok(csp({ 'env-name': 'MY_PATH' })).envName).toBe('MY_PATH')
+  })
+
+  it.each(['1TOKEN', 'MY-TOKEN', 'MY TOKEN', 'TOKEN=1', 'TÖKEN'])('refuses the invalid name %j', (name) => {
+    const error = failure(csp({ 'env-name': name }))
+    expect(error.input).toBe('env-name')
+    expect(error.message).toContain('is not a valid environment variable name')
+  })
+
+  it.each([
+    'GITHUB_TOKEN',
+    'github_token',
+    'GITHUB_ENV',
+    'RUNNER_TEMP',
+    'ACTIONS_RUNTIME_TOKEN',
+    'NODE_OPTIONS',
+    'NODE_EXTRA_CA_CERTS',
+    'LD_PRELOAD',
+    'BASH_ENV',
+    'PATH',
+    'path',
+    'CI',
+    'HOME',
+  ])('refuses the reserved name %s', (name) => {
+    const error = failure(csp({ 'env-name': name }))
+    expect(error.input).toBe('env-name')
+    expect(error.message).toContain('is reserved')
+  })
+})
+
+describe('readInputs: booleans and integers', () => {
+  it('reads export-env and revoke in any case', () => {
+    const config = ok(csp({ 'export-env': 'FALSE', revoke: 'False' }))
+    expect(config.exportEnv).toBe(false)
+    expect(config.revoke).toBe(false)
+    expect(ok(csp({ 'export-env': 'True', revoke: 'TRUE' }))).toMatchObject({ exportEnv: true, revoke: true })
+  })
+
+  it.each(['export-env', 'revoke'])('refuses a non-boolean %s', (input) => {
+    const error = failure(csp({ [input]: 'yes' }))
+    expect(error.input).toBe(input)
+    expect(error.message).toContain("'yes' is not a boolean. Allowed: true or false.")
+  })
+
+  it('parseBoolean', () => {
+    expect(parseBoolean('x', '', true)).toBe(true)
+    expect(parseBoolean('x', '', false)).toBe(false)
+    expect(parseBoolean('x', 'tRuE', false)).toBe(true)
+    for (const raw of ['1', '0', 'on', 'off', 'no', 'true ', 'truee']) expect(() => parseBoolean('x', raw, true), raw).toThrow(InputError)
+  })
+
+  it('reads the numbers, timeout in milliseconds', () => {
+    const config = ok(csp({ 'timeout-seconds': '600', 'max-attempts': '10', 'expiry-warning-days': '0' }))
+    expect(config).toMatchObject({ timeoutMs: 600_000, maxAttempts: 10, expiryWarningDays: 0 })
+    expect(ok(csp({ 'timeout-seconds': '1', 'max-attempts': '1', 'expiry-warning-days': '3650' }))).toMatchObject({
+      timeoutMs: 1000,
+      maxAttempts: 1,
+      expiryWarningDays: 3650,
+    })
+  })
+
+  it.each([
+    ['timeout-seconds', '0', 'from 1 to 600'],
+    ['timeout-seconds', '601', 'from 1 to 600'],
+    ['timeout-seconds', '1.5', 'from 1 to 600'],
+    ['timeout-seconds', '30s', 'from 1 to 600'],
+    ['max-attempts', '0', 'from 1 to 10'],
+    ['max-attempts', '11', 'from 1 to 10'],
+    ['max-attempts', '-1', 'from 1 to 10'],
+    ['max-attempts', '+3', 'from 1 to 10'],
+    ['expiry-warning-days', '3651', 'from 0 to 3650'],
+    ['expiry-warning-days', '1e2', 'from 0 to 3650'],
+    ['expiry-warning-days', 'thirty', 'from 0 to 3650'],
+  ])('refuses %s %j', (input, raw, range) => {
+    const error = failure(csp({ [input]: raw }))
+    expect(error.input).toBe(input)
+    expect(error.message).toBe(`Input '${input}': '${raw}' is not allowed: a whole number ${range}.`)
+  })
+
+  it('parseInteger', () => {
+    expect(parseInteger('n', '', 7, 1, 10)).toBe(7)
+    expect(parseInteger('n', '010', 7, 1, 10)).toBe(10)
+    expect(() => parseInteger('n', '99999999999999999999', 7, 1, 10)).toThrow(/from 1 to 10/)
+  })
+})
+
+describe('readInputs: ca-certificate', () => {
+  it('takes PEM text, one or more certificates, ignoring text around them', () => {
+    const pem = testCaPem()
+    const one = ok(csp({ 'ca-certificate': pem })).caCertificates
+    expect(one).toHaveLength(1)
+    expect(one[0]).toContain('-----BEGIN CERTIFICATE-----')
+    const two = parseCaCertificates(`subject=CN = test\n${pem}\nissuer=...\n${pem}`)
+    expect(two).toHaveLength(2)
+  })
+
+  it('is empty when not given', () => {
+    expect(parseCaCertificates('')).toEqual([])
+  })
+
+  it('refuses text without a PEM block', () => {
+    const error = failure(csp({ 'ca-certificate': 'garbage\nmore garbage' }))
+    expect(error.input).toBe('ca-certificate')
+    expect(error.message).toContain('must be PEM text')
+    expect(error.message).not.toContain('file path')
+  })
+
+  it.each(['/etc/ssl/certs/my-ca.pem', 'certs\\ca.crt', 'ca.cer', 'ca.PEM'])('says %s looks like a file path', (raw) => {
+    const error = failure(csp({ 'ca-certificate': raw }))
+    expect(error.input).toBe('ca-certificate')
+    expect(error.message).toContain('looks like a file path')
+  })
+
+  it('gives no file-path hint for a certificate pasted without its PEM armour', () => {
+    const base64 = testCaPem()
+      .replace(/-----[A-Z ]+-----/g, '')
+      .replace(/\s+/g, '')
+    // Base64 holds slashes, the very thing a path hint would look for; make sure this one does.
+    const pasted = base64.includes('/') ? base64 : `${base64.slice(0, 10)}/${base64.slice(10)}`
+    const error = failure(csp({ 'ca-certificate': pasted }))
+    expect(error.input).toBe('ca-certificate')
+    expect(error.message).not.toContain('file path')
+  })
+
+  it('refuses a broken block, saying which one', () => {
+    const pem = testCaPem()
+    const broken = '-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----'
+    const alone = failure(csp({ 'ca-certificate': broken }))
+    expect(alone.input).toBe('ca-certificate')
+    expect(alone.message).toContain('certificate 1 of 1 is not a valid PEM certificate')
+    const truncated = pem.replace(/(-----BEGIN CERTIFICATE-----\n)[\s\S]{40}/, '$1')
+    expect(() => parseCaCertificates(`${pem}\n${truncated}`)).toThrow('certificate 2 of 2 is not a valid PEM certificate')
+  })
+})

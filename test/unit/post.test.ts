@@ -1,0 +1,213 @@
+import nock from 'nock'
+import tls from 'node:tls'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { CSP_DEFAULT_URL } from '../../src/inputs.ts'
+import { post } from '../../src/post.ts'
+import type { PostState } from '../../src/providers/types.ts'
+import { STATE_KEY } from '../../src/publish.ts'
+import { expectMaskedBeforeUse, fakeCore, type FakeCore } from './fake-core.ts'
+import { recorder, secretToken, testCaPem, type Seen } from './helpers.ts'
+
+const VCD = 'https://vcd.example.com'
+const SESSION = '/cloudapi/1.0.0/sessions/current'
+const NOW = Date.parse('2030-01-01T12:00:00.000Z')
+const LATER = '2030-01-01T13:00:00.000Z'
+
+beforeAll(() => nock.disableNetConnect())
+afterEach(() => {
+  nock.abortPendingRequests()
+  nock.cleanAll()
+  vi.restoreAllMocks()
+})
+
+function vcdState(overrides: Partial<PostState> = {}): PostState {
+  return {
+    provider: 'vcd',
+    baseUrl: VCD,
+    expiresAt: LATER,
+    revoke: true,
+    timeoutMs: 2000,
+    maxAttempts: 1,
+    apiVersion: '38.1',
+    accessToken: secretToken(64),
+    ...overrides,
+  }
+}
+
+function coreWith(state: PostState | string | undefined, inputs: Record<string, string> = {}): FakeCore {
+  const saved: Record<string, string> =
+    state === undefined ? {} : { [STATE_KEY]: typeof state === 'string' ? state : JSON.stringify(state) }
+  return fakeCore({ inputs, state: { isPost: 'true', ...saved } })
+}
+
+/** Records every request to the Cloud Director host; answers logout with `status`. */
+function logoutServer(status = 204, body: string | Record<string, unknown> = ''): Seen[] {
+  const seen: Seen[] = []
+  nock(VCD)
+    .persist()
+    .intercept(/.*/, 'DELETE')
+    .optionally()
+    .reply(recorder(seen, () => [status, body]))
+  return seen
+}
+
+function neverFails(core: FakeCore): void {
+  expect(core.messages('setFailed')).toEqual([])
+}
+
+describe('post', () => {
+  it('does nothing when the main step issued no token', async () => {
+    const core = coreWith(undefined)
+    const seen = logoutServer()
+    await post(core, NOW)
+    expect(core.commands).toEqual([{ kind: 'info', name: '', value: 'The main step issued no access token: nothing to revoke.' }])
+    expect(seen).toEqual([])
+  })
+
+  it('logs out of Cloud Director with the saved token, masked first', async () => {
+    const state = vcdState()
+    const core = coreWith(state)
+    const seen = logoutServer(204)
+    await post(core, NOW)
+    neverFails(core)
+    expect(seen).toHaveLength(1)
+    expect(seen[0].url.pathname).toBe(SESSION)
+    expect(seen[0].headers.authorization).toBe(`Bearer ${state.accessToken}`)
+    expect(seen[0].headers['user-agent']).toMatch(/^vmw-token-action\//)
+    expect(core.commands[0]).toEqual({ kind: 'setSecret', name: '', value: state.accessToken })
+    expect(core.messages('info')).toEqual(['Logged out of Cloud Director: the access token is revoked.'])
+    expect(core.messages('summary')).toEqual([
+      expect.stringMatching(/^\*\*VMware access token:\*\* Logged out of Cloud Director: the access token is revoked\.\n+$/),
+    ])
+    expect(core.messages('warning')).toEqual([])
+    expectMaskedBeforeUse(core, [state.accessToken ?? ''])
+  })
+
+  it('uses the saved API version for the legacy logout', async () => {
+    const core = coreWith(vcdState({ apiVersion: '33.0' }))
+    const seen = logoutServer(204)
+    await post(core, NOW)
+    expect(seen.map((s) => s.url.pathname)).toEqual(['/api/session'])
+  })
+
+  it('takes a session already gone as success', async () => {
+    const core = coreWith(vcdState())
+    logoutServer(401, { message: 'unauthorized' })
+    await post(core, NOW)
+    neverFails(core)
+    expect(core.messages('warning')).toEqual([])
+    expect(core.messages('info')[0]).toContain('already gone (HTTP 401)')
+  })
+
+  it('skips revoking when revoke is false, saying until when the token stays valid', async () => {
+    const core = coreWith(vcdState({ revoke: false, accessToken: undefined }))
+    const seen = logoutServer()
+    await post(core, NOW)
+    expect(seen).toEqual([])
+    expect(core.messages('info')).toEqual([`Not revoking: revoke is false. The access token stays valid until ${LATER}.`])
+    neverFails(core)
+  })
+
+  it('skips revoking an expired token', async () => {
+    const core = coreWith(vcdState({ expiresAt: '2030-01-01T11:59:59.000Z' }))
+    const seen = logoutServer()
+    await post(core, NOW)
+    expect(seen).toEqual([])
+    expect(core.messages('info')).toEqual(['The access token expired at 2030-01-01T11:59:59.000Z: nothing to revoke.'])
+    // Expiring exactly now counts as expired.
+    const atNow = coreWith(vcdState({ expiresAt: new Date(NOW).toISOString() }))
+    await post(atNow, NOW)
+    expect(seen).toEqual([])
+  })
+
+  it('says plainly that a CSP access token cannot be revoked, and when it expires', async () => {
+    const core = coreWith({ provider: 'csp', baseUrl: CSP_DEFAULT_URL, expiresAt: LATER, revoke: true, timeoutMs: 30_000, maxAttempts: 4 })
+    const seen: Seen[] = []
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      nock(CSP_DEFAULT_URL)
+        .persist()
+        .intercept(/.*/, method)
+        .optionally()
+        .reply(recorder(seen, () => [200]))
+    }
+    await post(core, NOW)
+    expect(seen).toEqual([])
+    const [info] = core.messages('info')
+    expect(info).toContain('cannot be revoked')
+    expect(info).toContain(LATER)
+    expect(core.messages('summary')[0]).toContain('cannot be revoked')
+    neverFails(core)
+  })
+
+  it('only warns when the logout fails, with a redacted message', async () => {
+    const state = vcdState()
+    const core = coreWith(state)
+    logoutServer(500, { message: `session ${state.accessToken} could not be deleted` })
+    await post(core, NOW)
+    neverFails(core)
+    const [warning] = core.messages('warning')
+    expect(warning).toMatch(/^Could not revoke the access token: Cloud Director logout failed: HTTP 500/)
+    expect(warning).toContain('session *** could not be deleted')
+    expect(warning).toContain(`stays valid until it expires at ${LATER}`)
+    expect(core.messages('summary')).toEqual([`**VMware access token:** ${warning}\n\n`])
+    expectMaskedBeforeUse(core, [state.accessToken ?? ''])
+  })
+
+  it('only warns when Cloud Director cannot be reached', async () => {
+    const core = coreWith(vcdState())
+    nock(VCD)
+      .delete(SESSION)
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+    await post(core, NOW)
+    neverFails(core)
+    expect(core.messages('warning')).toEqual([
+      'Could not revoke the access token: Cloud Director logout at vcd.example.com failed: connection refused (1 try).',
+    ])
+  })
+
+  it('only warns on a state naming a provider it does not know', async () => {
+    const core = coreWith({ ...vcdState(), provider: 'aws' })
+    const seen = logoutServer()
+    await post(core, NOW)
+    neverFails(core)
+    expect(seen).toEqual([])
+    expect(core.messages('warning')).toEqual(["Could not revoke the access token: no provider named 'aws'"])
+  })
+
+  it('only warns on a state it cannot read', async () => {
+    const core = coreWith('{not json')
+    await post(core, NOW)
+    neverFails(core)
+    expect(core.messages('warning')).toHaveLength(1)
+    expect(core.messages('warning')[0]).toMatch(/^Could not revoke the access token: /)
+  })
+
+  it('reads ca-certificate again and trusts it for the logout', async () => {
+    const pem = testCaPem()
+    const spy = vi.spyOn(tls, 'setDefaultCACertificates').mockImplementation(() => {})
+    const core = coreWith(vcdState(), { 'ca-certificate': pem })
+    const seen = logoutServer(204)
+    await post(core, NOW)
+    expect(core.inputsRead).toContain('ca-certificate')
+    expect(spy).toHaveBeenCalledTimes(1)
+    expect(String(spy.mock.calls[0][0].at(-1)).replace(/\s/g, '')).toBe(pem.replace(/\s/g, ''))
+    expect(seen).toHaveLength(1)
+    neverFails(core)
+  })
+
+  it('only warns, without a request, when ca-certificate is not PEM', async () => {
+    const core = coreWith(vcdState(), { 'ca-certificate': '/etc/ssl/my-ca.pem' })
+    const seen = logoutServer(204)
+    await post(core, NOW)
+    expect(seen).toEqual([])
+    neverFails(core)
+    expect(core.messages('warning')[0]).toMatch(/^Could not revoke the access token: Input 'ca-certificate': .*looks like a file path/)
+  })
+
+  it('does not read ca-certificate when there is nothing to revoke', async () => {
+    const core = coreWith(vcdState({ revoke: false }), { 'ca-certificate': 'garbage' })
+    await post(core, NOW)
+    expect(core.inputsRead).not.toContain('ca-certificate')
+    expect(core.messages('warning')).toEqual([])
+  })
+})

@@ -1,0 +1,619 @@
+import nock from 'nock'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createHttp, NetworkError } from '../../src/http.ts'
+import type { Config } from '../../src/inputs.ts'
+import { ProviderError, type PostState } from '../../src/providers/types.ts'
+import { compareVersions, highestVersion, tokenPath, vcd } from '../../src/providers/vcd.ts'
+import { describeError } from '../../src/secrets.ts'
+import { leakedPieces } from './fake-core.ts'
+import { config, deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen } from './helpers.ts'
+
+const VCD = 'https://vcd.example.com'
+const PROVIDER_TOKEN = '/oauth/provider/token'
+const SESSION = '/cloudapi/1.0.0/sessions/current'
+
+beforeAll(() => nock.disableNetConnect())
+afterEach(() => {
+  nock.abortPendingRequests()
+  nock.cleanAll()
+})
+
+function vcdConfig(overrides: Partial<Config> = {}): Config {
+  return config({ provider: 'vcd', baseUrl: VCD, credential: { kind: 'api-token', token: secretToken(32) }, org: '', ...overrides })
+}
+
+function tokenOf(cfg: Config): string {
+  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
+  return cfg.credential.token
+}
+
+function versionsXml(entries: (string | { version: string; deprecated?: boolean })[], prefix = ''): string {
+  const p = prefix ? `${prefix}:` : ''
+  const infos = entries
+    .map((entry) => (typeof entry === 'string' ? { version: entry } : entry))
+    .map(
+      ({ version, deprecated }) =>
+        `  <${p}VersionInfo deprecated="${deprecated ? 'true' : 'false'}">\n    <${p}Version>${version}</${p}Version>\n` +
+        `    <${p}LoginUrl>${VCD}/api/sessions</${p}LoginUrl>\n  </${p}VersionInfo>`,
+    )
+    .join('\n')
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${p}SupportedVersions xmlns${prefix ? `:${prefix}` : ''}="http://www.vmware.com/vcloud/versions">\n${infos}\n</${p}SupportedVersions>`
+}
+
+const VERSIONS = versionsXml(['36.0', '38.1', '37.2', '35.0'])
+
+function tokenAnswer(extra: Record<string, unknown> = {}) {
+  const accessToken = secretToken(64)
+  return { accessToken, body: { access_token: accessToken, token_type: 'Bearer', expires_in: 86400, refresh_token: null, ...extra } }
+}
+
+function sessionAnswer(user = 'ci-bot', org = 'System'): Record<string, unknown> {
+  return {
+    id: 'urn:vcloud:session:1234',
+    user: { name: user, id: 'urn:vcloud:user:1' },
+    org: { name: org, id: 'urn:vcloud:org:1' },
+    roles: ['System Administrator'],
+    sessionIdleTimeoutMinutes: 30,
+  }
+}
+
+interface Routes {
+  token?: (request: Seen) => Reply | Promise<Reply>
+  versions?: (request: Seen) => Reply | Promise<Reply>
+  session?: (request: Seen) => Reply | Promise<Reply>
+  logout?: (request: Seen) => Reply | Promise<Reply>
+  /** The logout fails on the network with this error instead. */
+  logoutError?: Error
+  tokenPath?: string
+}
+
+/** One Cloud Director: token endpoint, /api/versions, sessions/current and logout, recording what they saw. */
+function fakeVcd(routes: Routes = {}) {
+  const seen = { token: [] as Seen[], versions: [] as Seen[], session: [] as Seen[], logout: [] as Seen[] }
+  for (const path of [SESSION, '/api/session']) {
+    const logout = nock(VCD).persist().delete(path).optionally()
+    if (routes.logoutError) logout.replyWithError(routes.logoutError)
+    else logout.reply(recorder(seen.logout, routes.logout ?? (() => [204])))
+  }
+  nock(VCD)
+    .post(routes.tokenPath ?? PROVIDER_TOKEN)
+    .query(true)
+    .reply(recorder(seen.token, routes.token ?? (() => [200, tokenAnswer().body])))
+  nock(VCD)
+    .get('/api/versions')
+    .query(true)
+    .optionally()
+    .reply(recorder(seen.versions, routes.versions ?? (() => [200, VERSIONS, { 'Content-Type': 'application/*+xml' }])))
+  nock(VCD)
+    .get(SESSION)
+    .query(true)
+    .optionally()
+    .reply(recorder(seen.session, routes.session ?? (() => [200, sessionAnswer()])))
+  return seen
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('vcd: exchange', () => {
+  it('posts the token to the provider endpoint in a form body and reads version and session', async () => {
+    const cfg = vcdConfig()
+    const h = harness(cfg)
+    const { accessToken, body } = tokenAnswer()
+    const seen = fakeVcd({ token: () => [200, body], session: () => [200, sessionAnswer('administrator', 'System')] })
+    const result = await vcd.exchange(h.context)
+
+    expect(seen.token).toHaveLength(1)
+    const [token] = seen.token
+    expect(token.url.pathname).toBe(PROVIDER_TOKEN)
+    expect(token.url.search).toBe('')
+    expect(form(token.body)).toEqual({ grant_type: 'refresh_token', refresh_token: tokenOf(cfg) })
+    expect(token.headers['content-type']).toBe('application/x-www-form-urlencoded')
+    expect(token.headers.authorization).toBeUndefined()
+
+    expect(seen.versions).toHaveLength(1)
+    expect(seen.versions[0].headers.accept).toBe('application/*+xml')
+    expect(seen.versions[0].headers.authorization).toBeUndefined()
+    expect(seen.versions[0].body).toBe('')
+
+    expect(seen.session).toHaveLength(1)
+    expect(seen.session[0].headers).toMatchObject({ accept: 'application/json;version=38.1', authorization: `Bearer ${accessToken}` })
+
+    expect(result).toEqual({
+      accessToken,
+      tokenType: 'Bearer',
+      expiresIn: 86400,
+      org: 'System',
+      subject: 'administrator',
+      apiVersion: '38.1',
+    })
+    expect(h.masked).toEqual([tokenOf(cfg), accessToken])
+    expect(h.publishRefreshToken).not.toHaveBeenCalled()
+  })
+
+  it('posts to the tenant endpoint of the org, percent-encoded, as spelled', async () => {
+    const h = harness(vcdConfig({ org: 'Équipe-42' }))
+    const seen = fakeVcd({ tokenPath: '/oauth/tenant/%C3%89quipe-42/token', session: () => [200, sessionAnswer('bob', 'Équipe-42')] })
+    const result = await vcd.exchange(h.context)
+    expect(seen.token[0].url.pathname).toBe('/oauth/tenant/%C3%89quipe-42/token')
+    expect(result).toMatchObject({ org: 'Équipe-42', subject: 'bob' })
+  })
+
+  it('tokenPath', () => {
+    expect(tokenPath('')).toBe('/oauth/provider/token')
+    expect(tokenPath('acme')).toBe('/oauth/tenant/acme/token')
+    expect(tokenPath('a%b&c')).toBe('/oauth/tenant/a%25b%26c/token')
+  })
+
+  it('keeps a path prefix for every request', async () => {
+    const base = `${VCD}/cloud`
+    const h = harness(vcdConfig({ baseUrl: base }))
+    const seen: Seen[] = []
+    nock(VCD)
+      .post(`/cloud${PROVIDER_TOKEN}`)
+      .reply(recorder(seen, () => [200, tokenAnswer().body]))
+      .get('/cloud/api/versions')
+      .reply(recorder(seen, () => [200, VERSIONS]))
+      .get(`/cloud${SESSION}`)
+      .reply(recorder(seen, () => [200, sessionAnswer()]))
+    await vcd.exchange(h.context)
+    expect(seen.map((s) => s.url.pathname).sort()).toEqual([`/cloud${SESSION}`, '/cloud/api/versions', `/cloud${PROVIDER_TOKEN}`].sort())
+  })
+
+  it('asks for the versions beside the exchange: both requests are in flight before either answers', async () => {
+    const h = harness(vcdConfig())
+    const arrived = { token: deferred(), versions: deferred() }
+    const inFlightTogether = { token: false, versions: false }
+    const together = (other: Promise<void>) => Promise.race([other.then(() => true), delay(1500).then(() => false)])
+    fakeVcd({
+      token: async () => {
+        arrived.token.resolve()
+        inFlightTogether.token = await together(arrived.versions.promise)
+        return [200, tokenAnswer().body]
+      },
+      versions: async () => {
+        arrived.versions.resolve()
+        inFlightTogether.versions = await together(arrived.token.promise)
+        return [200, VERSIONS]
+      },
+    })
+    await vcd.exchange(h.context)
+    expect(inFlightTogether).toEqual({ token: true, versions: true })
+  })
+
+  it('reads the session names; without them, the org given and no subject', async () => {
+    const h = harness(vcdConfig({ org: 'acme' }))
+    fakeVcd({ tokenPath: '/oauth/tenant/acme/token', session: () => [200, { id: 'x', user: {}, org: { name: '' } }] })
+    expect(await vcd.exchange(h.context)).toMatchObject({ org: 'acme', subject: '' })
+    const h2 = harness(vcdConfig())
+    fakeVcd({ session: () => [200, 'not json'] })
+    expect(await vcd.exchange(h2.context)).toMatchObject({ org: 'System', subject: '' })
+  })
+
+  it('skips the session check below API 34', async () => {
+    const h = harness(vcdConfig())
+    const seen = fakeVcd({ versions: () => [200, versionsXml(['31.0', '33.0', '32.0'])] })
+    const result = await vcd.exchange(h.context)
+    expect(seen.session).toEqual([])
+    expect(result).toMatchObject({ apiVersion: '33.0', org: 'System', subject: '' })
+  })
+
+  it('fails when the session is refused, saying the exchange itself worked', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 1 }))
+    fakeVcd({ session: () => [403, { minorErrorCode: 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', message: 'No access' }] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error).toBeInstanceOf(ProviderError)
+    expect(error.message).toContain(
+      'Cloud Director session check with the new access token failed: HTTP 403 Forbidden: ACCESS_TO_RESOURCE_IS_FORBIDDEN: No access (1 try).',
+    )
+    expect(error.message).toContain('The token exchange worked but the session was refused')
+  })
+})
+
+describe('vcd: rotated refresh token', () => {
+  it('publishes a rotated refresh token, masked, before a failing session check can throw', async () => {
+    const cfg = vcdConfig({ maxAttempts: 1 })
+    const events: string[] = []
+    const h = harness(cfg, { events })
+    const rotated = secretToken(32)
+    let maskedWhenPublished = false
+    h.publishRefreshToken.mockImplementation((token) => {
+      events.push('publish')
+      maskedWhenPublished = h.masked.includes(token)
+    })
+    const seen = fakeVcd({
+      token: () => [200, tokenAnswer({ refresh_token: rotated }).body],
+      session: () => [401, { message: 'session refused' }],
+    })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('session check')
+    expect(seen.session).toHaveLength(1)
+    expect(h.publishRefreshToken).toHaveBeenCalledTimes(1)
+    expect(h.publishRefreshToken).toHaveBeenCalledWith(rotated)
+    expect(maskedWhenPublished).toBe(true)
+    expect(events.at(-1)).toBe('publish')
+  })
+
+  it('publishes a rotated refresh token before a failing version lookup can throw', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 2 }))
+    const rotated = secretToken(32)
+    fakeVcd({ token: () => [200, tokenAnswer({ refresh_token: rotated }).body], versions: () => [503, 'down'] })
+    nock(VCD).get('/api/versions').reply(503, 'still down')
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('Cloud Director version lookup failed: HTTP 503')
+    expect(error.message).toContain('busy or unavailable')
+    expect(h.publishRefreshToken).toHaveBeenCalledWith(rotated)
+  })
+
+  it('publishes nothing when the refresh token is the one given, or null', async () => {
+    for (const refresh of ['same', null, '']) {
+      const cfg = vcdConfig()
+      const h = harness(cfg)
+      fakeVcd({ token: () => [200, tokenAnswer({ refresh_token: refresh === 'same' ? tokenOf(cfg) : refresh }).body] })
+      await vcd.exchange(h.context)
+      expect(h.publishRefreshToken, String(refresh)).not.toHaveBeenCalled()
+    }
+  })
+
+  // PROVIDERS.md 2b: the old token is spent once the server answered 200 with a new one, so it is
+  // published before anything else in the answer is checked.
+  it('publishes a rotated refresh token even when the rest of the 200 answer is unusable', async () => {
+    for (const body of [
+      { access_token: secretToken(64), token_type: 'Bearer' },
+      { token_type: 'Bearer', expires_in: 3600 },
+      { access_token: secretToken(64), expires_in: 'soon' },
+    ]) {
+      const h = harness(vcdConfig())
+      const rotated = secretToken(32)
+      fakeVcd({ token: () => [200, { ...body, refresh_token: rotated }] })
+      const error = await rejectionOf(vcd.exchange(h.context))
+      expect(error).toBeInstanceOf(ProviderError)
+      expect(h.publishRefreshToken).toHaveBeenCalledWith(rotated)
+      expect(h.masked).toContain(rotated)
+    }
+  })
+})
+
+describe('vcd: a step failing after the exchange logs its session out at once', () => {
+  it('logs out once with the new token when the session check fails, and reports the session failure', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 3 }))
+    const { accessToken, body } = tokenAnswer()
+    const seen = fakeVcd({ token: () => [200, body], session: () => [403, { message: 'No access' }], logout: () => [503, 'busy'] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('Cloud Director session check with the new access token failed: HTTP 403')
+    // One try only, whatever max-attempts says, and a debug line about it.
+    expect(seen.logout).toHaveLength(1)
+    expect(seen.logout[0].url.pathname).toBe(SESSION)
+    expect(seen.logout[0].headers).toMatchObject({ authorization: `Bearer ${accessToken}`, accept: 'application/json;version=38.1' })
+    expect(h.logs.map((l) => l.message)).toContain('logged out the session of the failed step: HTTP 503')
+  })
+
+  it('logs out without a version when the version lookup failed', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 1 }))
+    const { accessToken, body } = tokenAnswer()
+    const seen = fakeVcd({ token: () => [200, body], versions: () => [500, 'oops'] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('Cloud Director version lookup failed: HTTP 500')
+    expect(seen.logout).toHaveLength(1)
+    expect(seen.logout[0].url.pathname).toBe(SESSION)
+    expect(seen.logout[0].headers.authorization).toBe(`Bearer ${accessToken}`)
+    // CloudAPI wants a version in Accept; without a known one, some version that has the DELETE.
+    expect(seen.logout[0].headers.accept).toMatch(/^application\/json(;version=(3[6-9]|[4-9]\d)\.\d+)?$/)
+  })
+
+  it('uses the legacy logout below API 36', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 1 }))
+    const seen = fakeVcd({ versions: () => [200, versionsXml(['34.0', '35.0'])], session: () => [401, { message: 'no' }] })
+    await rejectionOf(vcd.exchange(h.context))
+    expect(seen.logout.map((s) => s.url.pathname)).toEqual(['/api/session'])
+    expect(seen.logout[0].headers.accept).toBe('application/*+xml;version=35.0')
+  })
+
+  it('logs out when the 200 answer has an access token but is otherwise unusable', async () => {
+    const h = harness(vcdConfig())
+    const accessToken = secretToken(64)
+    const seen = fakeVcd({ token: () => [200, { access_token: accessToken, token_type: 'Bearer' }] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('expires_in')
+    expect(seen.logout.map((s) => s.headers.authorization)).toEqual([`Bearer ${accessToken}`])
+  })
+
+  it('sends no logout for an answer without an access token', async () => {
+    const h = harness(vcdConfig())
+    const seen = fakeVcd({ token: () => [200, { token_type: 'Bearer', expires_in: 3600 }] })
+    await rejectionOf(vcd.exchange(h.context))
+    expect(seen.logout).toEqual([])
+  })
+
+  it('keeps the original error when the logout cannot be sent', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 1 }))
+    fakeVcd({ session: () => [403, { message: 'No access' }], logoutError: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('session check')
+    expect(h.logs.map((l) => l.message)).toContain(
+      'could not log out the session of the failed step: Cloud Director logout at vcd.example.com failed: connection reset (1 try).',
+    )
+  })
+
+  it('sends no logout on success', async () => {
+    const h = harness(vcdConfig())
+    const seen = fakeVcd()
+    await vcd.exchange(h.context)
+    expect(seen.logout).toEqual([])
+  })
+})
+
+describe('vcd: refusals', () => {
+  const invalidGrant: [string, Reply][] = [
+    ['JSON 400', [400, { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }]],
+    ['JSON 401', [401, { error: 'invalid_grant', error_description: 'Invalid refresh token' }]],
+    [
+      'XML 400',
+      [
+        400,
+        '<?xml version="1.0" encoding="UTF-8"?><Error xmlns="http://www.vmware.com/vcloud/v1.5" minorErrorCode="invalid_grant" message="Invalid refresh token" majorErrorCode="400"/>',
+        { 'Content-Type': 'application/*+xml' },
+      ],
+    ],
+    ['HTML 400', [400, '<html><head><title>Bad Request</title></head><body>invalid_grant</body></html>', { 'Content-Type': 'text/html' }]],
+  ]
+
+  it.each(invalidGrant)('%s invalid_grant for a tenant: token wrong, revoked or of another org', async (_name, reply) => {
+    const h = harness(vcdConfig({ org: 'acme', maxAttempts: 3 }))
+    const seen = fakeVcd({ tokenPath: '/oauth/tenant/acme/token', token: () => reply })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(seen.token).toHaveLength(1)
+    expect(error.message).toMatch(/^Cloud Director token exchange for org 'acme' failed: HTTP 40[01]/)
+    expect(error.message).toContain(
+      "Cloud Director refused the token: it is wrong or revoked, or it belongs to another org than 'acme' (org input).",
+    )
+    expect(error.message).toContain('A service-account token is spent by each use')
+    expect(error.message).not.toContain('An earlier try')
+    expect(h.publishRefreshToken).not.toHaveBeenCalled()
+  })
+
+  it.each(invalidGrant)('%s invalid_grant for the provider org: maybe a tenant token, set org', async (_name, reply) => {
+    const h = harness(vcdConfig())
+    fakeVcd({ token: () => reply })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toMatch(/^Cloud Director token exchange for the provider \(System\) org failed: HTTP 40[01]/)
+    expect(error.message).toContain("it is a tenant's token (set org to that organization)")
+  })
+
+  it('says an earlier try may have spent a service-account token when a retry got invalid_grant', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 3 }))
+    fakeVcd({ token: () => [502, 'bad gateway'] })
+    nock(VCD).post(PROVIDER_TOKEN).reply(400, { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('(2 tries)')
+    expect(error.message).toContain('An earlier try of this run may have reached the server and spent it')
+  })
+
+  it('tells to check org when the tenant endpoint answers 404', async () => {
+    const h = harness(vcdConfig({ org: 'nosuchorg' }))
+    fakeVcd({ tokenPath: '/oauth/tenant/nosuchorg/token', token: () => [404, { minorErrorCode: 'NOT_FOUND', message: 'Org not found' }] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain("Check org: 'nosuchorg' may not exist")
+  })
+
+  it('tells to check api-token (or set org) for another refusal at the provider endpoint', async () => {
+    const h = harness(vcdConfig())
+    fakeVcd({ token: () => [403, { message: 'Forbidden' }] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain("Check api-token; if it belongs to a tenant organization, set org to that organization's name.")
+  })
+
+  it.each([
+    ['404 with an HTML page', [404, '<html><body>Not Found</body></html>'] as Reply, [404, '<html><body>Not Found</body></html>'] as Reply],
+    [
+      'an HTML page',
+      [200, '<!doctype html><html><body>Welcome to nginx</body></html>'] as Reply,
+      [405, '<!DOCTYPE html><html><title>405</title></html>'] as Reply,
+    ],
+    ['no versions', [200, '<SupportedVersions/>'] as Reply, [404, '{"message": "no route"}'] as Reply],
+  ])('says a host whose /api/versions gives %s is no Cloud Director', async (_name, versions, token) => {
+    const cfg = vcdConfig()
+    const h = harness(cfg)
+    fakeVcd({ versions: () => versions, token: () => token })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error).toBeInstanceOf(ProviderError)
+    expect(error.message).toMatch(/^vcd\.example\.com does not look like a Cloud Director: GET \/api\/versions answered /)
+    expect(error.message).toContain('Check url')
+  })
+
+  it('blames the token, not the host, when the versions are fine', async () => {
+    const h = harness(vcdConfig())
+    fakeVcd({ token: () => [404, '<html><body>Not Found</body></html>'] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toMatch(/^Cloud Director token exchange for the provider \(System\) org failed: HTTP 404/)
+  })
+
+  it('fails after the exchange when the host lists no API version', async () => {
+    const h = harness(vcdConfig())
+    fakeVcd({ versions: () => [200, versionsXml([])] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('does not look like a Cloud Director: GET /api/versions answered HTTP 200 without any API version')
+  })
+
+  it('says Cloud Director is busy after every try of 5xx', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 2 }))
+    fakeVcd({ token: () => [503, { message: 'maintenance' }] })
+    nock(VCD).post(PROVIDER_TOKEN).reply(503, { message: 'maintenance' })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('HTTP 503 Service Unavailable: maintenance (2 tries). Cloud Director is busy or unavailable')
+  })
+
+  it('says a redirect is not followed', async () => {
+    const h = harness(vcdConfig())
+    fakeVcd({ token: () => [301, '', { Location: 'https://elsewhere.example/' }] })
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error.message).toContain('Cloud Director answered with a redirect, which the action does not follow')
+  })
+
+  it('passes a network failure on and abandons the version lookup', async () => {
+    const h = harness(vcdConfig({ timeoutMs: 150, maxAttempts: 1 }))
+    nock(VCD)
+      .post(PROVIDER_TOKEN)
+      .replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }))
+    nock(VCD).get('/api/versions').delay(10_000).reply(200, VERSIONS)
+    const error = await rejectionOf(vcd.exchange(h.context))
+    expect(error).toBeInstanceOf(NetworkError)
+    expect(error.message).toContain('host name not found (check url)')
+    // An abandoned lookup ends without a line of its own; one left running would time out with one.
+    await delay(400)
+    expect(h.logs.filter((l) => l.message.includes('/api/versions'))).toEqual([])
+  })
+
+  it('never shows the token in an error, even when the server echoes it', async () => {
+    const cfg = vcdConfig()
+    const h = harness(cfg)
+    fakeVcd({
+      token: (request) => [400, { minorErrorCode: 'invalid_grant', message: `Invalid refresh token ${form(request.body).refresh_token}` }],
+    })
+    const printed = describeError(await rejectionOf(vcd.exchange(h.context)), h.secrets)
+    expect(printed).toContain('Invalid refresh token ***')
+    expect(leakedPieces(printed, tokenOf(cfg), 4)).toEqual([])
+  })
+})
+
+describe('highestVersion and compareVersions', () => {
+  it('finds the highest version in an unsorted list, numerically', () => {
+    expect(highestVersion(versionsXml(['9.0', '38.1', '10.0', '37.2']))).toBe('38.1')
+    expect(highestVersion(versionsXml(['38.9', '38.10', '38.2']))).toBe('38.10')
+    expect(highestVersion(versionsXml(['40.0', '39.1.0', '38.1']))).toBe('40.0')
+  })
+
+  it('skips pre-release entries', () => {
+    expect(highestVersion(versionsXml(['36.3', '37.0.0-alpha', '37.0-beta']))).toBe('36.3')
+    expect(highestVersion(versionsXml(['37.0.0-alpha']))).toBeUndefined()
+  })
+
+  it('prefers versions not deprecated; takes a deprecated one when nothing else is there', () => {
+    expect(highestVersion(versionsXml([{ version: '39.0', deprecated: true }, '38.0', { version: '37.0', deprecated: true }]))).toBe('38.0')
+    expect(
+      highestVersion(
+        versionsXml([
+          { version: '33.0', deprecated: true },
+          { version: '32.0', deprecated: true },
+        ]),
+      ),
+    ).toBe('33.0')
+  })
+
+  it('reads namespaced tags', () => {
+    expect(highestVersion(versionsXml(['35.0', '38.1', '36.0'], 'vcloud'))).toBe('38.1')
+  })
+
+  it('finds nothing in a page that is no version list', () => {
+    expect(highestVersion('')).toBeUndefined()
+    expect(highestVersion('<html><body>38.1</body></html>')).toBeUndefined()
+    expect(highestVersion(versionsXml([]))).toBeUndefined()
+  })
+
+  it('compareVersions orders numerically, missing parts as 0', () => {
+    expect(compareVersions('38.1', '38.1.0')).toBe(0)
+    expect(compareVersions('9.0', '10.0')).toBeLessThan(0)
+    expect(compareVersions('38.10', '38.9')).toBeGreaterThan(0)
+    expect(compareVersions('38', '37.99')).toBeGreaterThan(0)
+    expect(['38.1', '9.0', '36.0', '38.0.1'].sort(compareVersions)).toEqual(['9.0', '36.0', '38.0.1', '38.1'])
+  })
+})
+
+describe('vcd: revoke', () => {
+  function revokeContext(state: Partial<PostState> = {}, maxAttempts = 2) {
+    const debug: string[] = []
+    const sleeps: number[] = []
+    const send = createHttp({
+      userAgent: 'vmw-token-action/test',
+      timeoutMs: 2000,
+      maxAttempts,
+      log: { debug: (m) => debug.push(m) },
+      sleep: async (ms) => {
+        sleeps.push(ms)
+      },
+      random: () => 0,
+    })
+    const full: PostState = {
+      provider: 'vcd',
+      baseUrl: VCD,
+      expiresAt: '2031-01-01T00:00:00.000Z',
+      revoke: true,
+      timeoutMs: 2000,
+      maxAttempts,
+      apiVersion: '38.1',
+      accessToken: secretToken(64),
+      ...state,
+    }
+    return { context: { state: full, send, log: { info() {}, warning() {}, debug() {} } }, state: full, sleeps }
+  }
+
+  it('logs out with DELETE sessions/current and the access token', async () => {
+    const { context, state } = revokeContext()
+    const seen: Seen[] = []
+    nock(VCD)
+      .delete(SESSION)
+      .reply(recorder(seen, () => [204]))
+    expect(await vcd.revoke(context)).toBe('Logged out of Cloud Director: the access token is revoked.')
+    expect(seen).toHaveLength(1)
+    expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=38.1', authorization: `Bearer ${state.accessToken}` })
+    expect(vcd.revocable).toBe(true)
+  })
+
+  it('logs out without a version when none is known', async () => {
+    const { context } = revokeContext({ apiVersion: undefined })
+    const seen: Seen[] = []
+    nock(VCD)
+      .delete(SESSION)
+      .reply(recorder(seen, () => [200, {}]))
+    await vcd.revoke(context)
+    expect(seen[0].headers.accept).toMatch(/^application\/json(;version=(3[6-9]|[4-9]\d)\.\d+)?$/)
+  })
+
+  it('uses the legacy DELETE /api/session below API 36', async () => {
+    const { context, state } = revokeContext({ apiVersion: '35.2' })
+    const seen: Seen[] = []
+    nock(VCD)
+      .delete('/api/session')
+      .reply(recorder(seen, () => [204]))
+    expect(await vcd.revoke(context)).toContain('Logged out')
+    expect(seen[0].headers).toMatchObject({ accept: 'application/*+xml;version=35.2', authorization: `Bearer ${state.accessToken}` })
+  })
+
+  it.each([401, 404])('takes HTTP %i as a session already gone', async (status) => {
+    const { context } = revokeContext()
+    nock(VCD).delete(SESSION).reply(status, { message: 'gone' })
+    expect(await vcd.revoke(context)).toBe(`The Cloud Director session was already gone (HTTP ${status}): nothing left to revoke.`)
+  })
+
+  it('throws on HTTP 500 after every try, saying until when the token stays valid', async () => {
+    const { context, sleeps } = revokeContext({}, 2)
+    const seen: Seen[] = []
+    nock(VCD)
+      .delete(SESSION)
+      .times(2)
+      .reply(recorder(seen, () => [500, { message: 'internal error' }]))
+    const error = await rejectionOf(vcd.revoke(context))
+    expect(seen).toHaveLength(2)
+    expect(sleeps).toHaveLength(1)
+    expect(error.message).toBe(
+      'Cloud Director logout failed: HTTP 500 Internal Server Error: internal error (2 tries). The access token stays valid until it expires at 2031-01-01T00:00:00.000Z.',
+    )
+  })
+
+  it('sends nothing when no access token was kept', async () => {
+    const { context } = revokeContext({ accessToken: undefined })
+    const seen: Seen[] = []
+    nock(VCD)
+      .delete(SESSION)
+      .optionally()
+      .reply(recorder(seen, () => [204]))
+    expect(await vcd.revoke(context)).toBe('No Cloud Director access token was kept: nothing to revoke.')
+    expect(seen).toEqual([])
+  })
+})
