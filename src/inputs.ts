@@ -167,10 +167,10 @@ function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
 }
 
 function parseEnvName(raw: string): string {
-  if (!ENV_NAME.test(raw)) {
+  if (!ENV_NAME.test(raw) || raw.length > 256) {
     throw new InputError(
       'env-name',
-      `${quote(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit.`,
+      `${quote(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit, at most 256.`,
     )
   }
   if (RESERVED_ENV.test(raw)) {

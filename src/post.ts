@@ -11,23 +11,26 @@ import { USER_AGENT } from './version.js'
 export async function post(core: ActionCore, now = Date.now()): Promise<void> {
   const secrets = new Secrets((value) => core.setSecret(value))
   const log = redactingLog(core, secrets)
+  let state: PostState | undefined
   try {
     const saved = core.getState(STATE_KEY)
     if (!saved) {
       log.info('The main step issued no access token: nothing to revoke.')
       return
     }
-    const state = JSON.parse(saved) as PostState
+    state = JSON.parse(saved) as PostState
     secrets.mask(state.accessToken)
-    const outcome = await revokeOutcome(state, now, async () => {
+    const kept = state
+    const outcome = await revokeOutcome(kept, now, async () => {
       trustCaCertificates(parseCaCertificates(core.getInput('ca-certificate')))
-      const send = createHttp({ userAgent: USER_AGENT, timeoutMs: state.timeoutMs, maxAttempts: state.maxAttempts, log })
-      return providerFor(state.provider).revoke({ state, send, log })
+      const send = createHttp({ userAgent: USER_AGENT, timeoutMs: kept.timeoutMs, maxAttempts: kept.maxAttempts, log })
+      return providerFor(kept.provider).revoke({ state: kept, send, log })
     })
     log.info(outcome)
     await writeSummary(core, `**VMware access token:** ${secrets.redact(outcome)}\n`)
   } catch (error) {
-    const warning = `Could not revoke the access token: ${describeError(error, secrets)}`
+    const validity = state?.expiresAt ? ` The access token stays valid until it expires at ${state.expiresAt}.` : ''
+    const warning = `Could not revoke the access token: ${describeError(error, secrets)}${validity}`
     log.warning(warning)
     await writeSummary(core, `**VMware access token:** ${warning}\n`)
   }

@@ -6,7 +6,7 @@ import { jsonObject, type HttpResponse } from '../http.js'
 import { InputError } from '../errors.js'
 import type { Config } from '../inputs.js'
 import { splitAtMarker } from '../url.js'
-import { FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
+import { busyAdvice, FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
 import { ProviderError, type ExchangeContext, type Provider, type TokenResult } from './types.js'
 
 const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
@@ -146,9 +146,7 @@ function expiryNotice(expiresAt: Date, warningDays: number): string | undefined 
 }
 
 function adviceFor(response: HttpResponse, config: Config): string {
-  if (isProviderTrouble(response)) {
-    return 'CSP is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.'
-  }
+  if (isProviderTrouble(response)) return busyAdvice('CSP', response)
   if (response.status >= 300 && response.status < 400) {
     return 'CSP answered with a redirect, which the action does not follow for a credential; check url.'
   }

@@ -13,6 +13,6 @@ export function isProviderName(name: string): name is ProviderName {
 }
 
 export function providerFor(name: string): Provider {
-  if (!isProviderName(name)) throw new Error(`no provider named '${name.slice(0, 40)}'`)
+  if (!isProviderName(name)) throw new Error(`no provider named '${name.slice(0, 40)}'.`)
   return providers[name]
 }

@@ -1,5 +1,5 @@
 /** What CSP and Cloud Director share: an OAuth 2 token response, and how a failed answer is told. */
-import { jsonObject, plural, responseReason, type HttpResponse } from '../http.js'
+import { jsonObject, MAX_DELAY_MS, plural, responseReason, retryAfterMs, type HttpResponse } from '../http.js'
 import type { Secrets } from '../secrets.js'
 import { ProviderError } from './types.js'
 
@@ -70,4 +70,16 @@ export function isSuccess(response: HttpResponse): boolean {
 /** 429 and 5xx survived every try: the provider is busy or down, not the credential wrong. */
 export function isProviderTrouble(response: HttpResponse): boolean {
   return response.status === 408 || response.status === 429 || response.status >= 500
+}
+
+/** What to do when the provider is busy or down, honest about a Retry-After the action will not wait out. */
+export function busyAdvice(who: string, response: HttpResponse): string {
+  const wait = retryAfterMs(response.headers['retry-after'])
+  if (wait !== undefined && wait > MAX_DELAY_MS) {
+    return (
+      `${who} asked to wait ${Math.ceil(wait / 1000)} s before trying again, longer than the action waits ` +
+      `between tries (${MAX_DELAY_MS / 1000} s); run the job again later.`
+    )
+  }
+  return `${who} is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.`
 }

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../errors.js'
 import { jsonObject, responseReason, type HttpResponse, type Send } from '../http.js'
-import { FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
+import { busyAdvice, FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
 import { ProviderError, type Provider } from './types.js'
 import { splitAtMarker } from '../url.js'
 
@@ -116,7 +116,7 @@ export const vcd: Provider = {
     if (response.status === 401 || response.status === 404) {
       return `The Cloud Director session was already gone (HTTP ${response.status}): nothing left to revoke.`
     }
-    throw rejection('Cloud Director logout', response, `The access token stays valid until it expires at ${state.expiresAt}.`)
+    throw rejection('Cloud Director logout', response, '')
   },
 }
 
@@ -186,7 +186,7 @@ function lookUpVersions(send: Send, baseUrl: string, signal: AbortSignal): Promi
       if (!isSuccess(response)) {
         return {
           error: isProviderTrouble(response)
-            ? rejection('Cloud Director version lookup', response, 'Cloud Director is busy or unavailable; try again later.')
+            ? rejection('Cloud Director version lookup', response, busyAdvice('Cloud Director', response))
             : notVcd(responseReason(response)),
         }
       }
@@ -209,7 +209,7 @@ async function notCloudDirector(response: HttpResponse, versions: Promise<Versio
 }
 
 function adviceFor(response: HttpResponse, org: string): string {
-  if (isProviderTrouble(response)) return 'Cloud Director is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.'
+  if (isProviderTrouble(response)) return busyAdvice('Cloud Director', response)
   if (response.status >= 300 && response.status < 400) {
     return 'Cloud Director answered with a redirect, which the action does not follow for a credential; check url.'
   }

@@ -299,6 +299,18 @@ describe('csp: refusals', () => {
     expect(error.message).not.toContain('refused the API token')
   })
 
+  it('says when CSP asks to wait longer than the action waits, and does not advise more tries', async () => {
+    const h = harness(cspConfig({ maxAttempts: 3 }))
+    const seen: Seen[] = []
+    nock(CSP_DEFAULT_URL)
+      .post(API_TOKEN_PATH)
+      .reply(recorder(seen, () => [429, { message: 'slow down' }, { 'Retry-After': '90' }]))
+    const error = await rejectionOf(csp.exchange(h.context))
+    expect(seen).toHaveLength(1)
+    expect(error.message).toContain('CSP asked to wait 90 s before trying again')
+    expect(error.message).not.toContain('raise max-attempts')
+  })
+
   it('says a redirect is not followed', async () => {
     const h = harness(cspConfig())
     onExchange([], () => [302, '', { Location: 'https://login.example.com/' }])

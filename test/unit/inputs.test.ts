@@ -386,7 +386,7 @@ describe('readInputs: env-name', () => {
     expect(ok(csp({ 'env-name': 'MY_PATH' })).envName).toBe('MY_PATH')
   })
 
-  it.each(['1TOKEN', 'MY-TOKEN', 'MY TOKEN', 'TOKEN=1', 'TÖKEN'])('refuses the invalid name %j', (name) => {
+  it.each(['1TOKEN', 'MY-TOKEN', 'MY TOKEN', 'TOKEN=1', 'TÖKEN', 'T'.repeat(257)])('refuses the invalid name %j', (name) => {
     const error = failure(csp({ 'env-name': name }))
     expect(error.input).toBe('env-name')
     expect(error.message).toContain('is not a valid environment variable name')

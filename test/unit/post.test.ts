@@ -161,7 +161,7 @@ describe('post', () => {
     await post(core, NOW)
     neverFails(core)
     expect(core.messages('warning')).toEqual([
-      'Could not revoke the access token: Cloud Director logout at vcd.example.com failed: connection refused (1 try).',
+      'Could not revoke the access token: Cloud Director logout at vcd.example.com failed: connection refused (1 try). The access token stays valid until it expires at 2030-01-01T13:00:00.000Z.',
     ])
   })
 
@@ -171,7 +171,9 @@ describe('post', () => {
     await post(core, NOW)
     neverFails(core)
     expect(seen).toEqual([])
-    expect(core.messages('warning')).toEqual(["Could not revoke the access token: no provider named 'aws'"])
+    expect(core.messages('warning')).toEqual([
+      "Could not revoke the access token: no provider named 'aws'. The access token stays valid until it expires at 2030-01-01T13:00:00.000Z.",
+    ])
   })
 
   it('only warns on a state it cannot read', async () => {

@@ -591,7 +591,7 @@ describe('vcd: revoke', () => {
     expect(await vcd.revoke(context)).toBe(`The Cloud Director session was already gone (HTTP ${status}): nothing left to revoke.`)
   })
 
-  it('throws on HTTP 500 after every try, saying until when the token stays valid', async () => {
+  it('throws on HTTP 500 after every try (the post step adds until when the token stays valid)', async () => {
     const { context, sleeps } = revokeContext({}, 2)
     const seen: Seen[] = []
     nock(VCD)
@@ -601,9 +601,7 @@ describe('vcd: revoke', () => {
     const error = await rejectionOf(vcd.revoke(context))
     expect(seen).toHaveLength(2)
     expect(sleeps).toHaveLength(1)
-    expect(error.message).toBe(
-      'Cloud Director logout failed: HTTP 500 Internal Server Error: internal error (2 tries). The access token stays valid until it expires at 2031-01-01T00:00:00.000Z.',
-    )
+    expect(error.message).toBe('Cloud Director logout failed: HTTP 500 Internal Server Error: internal error (2 tries).')
   })
 
   it('sends nothing when no access token was kept', async () => {
