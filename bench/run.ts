@@ -16,11 +16,11 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer, RecordedRequest } from '../test/e2e/support/emulator.ts'
-import { inputEnvName, readActionYml, ROOT, runStep, type StepOptions, type StepResult } from '../test/e2e/support/runner.ts'
+import { inputEnvName, readActionYml, ROOT, runStep, stepFiles, type StepOptions, type StepResult } from '../test/e2e/support/runner.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
 
 const QUICK = process.argv.includes('--quick')
@@ -164,13 +164,7 @@ const sameEntry = mainEntry.path === postEntry.path
 // Spawning: the runner's own environment for a step, without its bookkeeping in the timed part.
 
 function stepEnv(dir: string, inputs: Record<string, string>, extra: Record<string, string>): Record<string, string> {
-  const files = {
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_ENV: join(dir, 'env'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_PATH: join(dir, 'path'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-  }
+  const files = stepFiles(dir)
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...extra,
@@ -185,7 +179,7 @@ function stepEnv(dir: string, inputs: Record<string, string>, extra: Record<stri
 }
 
 function resetFiles(env: Record<string, string>): void {
-  for (const name of ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_STATE', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY']) writeFileSync(env[name], '')
+  stepFiles(dirname(env.GITHUB_OUTPUT))
 }
 
 interface Spawned {

@@ -183,6 +183,21 @@ export function inputEnvName(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
 }
 
+/** The runner's file commands of one step, as fresh empty files in dir. */
+export function stepFiles(
+  dir: string,
+): Record<'GITHUB_OUTPUT' | 'GITHUB_ENV' | 'GITHUB_STATE' | 'GITHUB_PATH' | 'GITHUB_STEP_SUMMARY', string> {
+  const files = {
+    GITHUB_OUTPUT: join(dir, 'output'),
+    GITHUB_ENV: join(dir, 'env'),
+    GITHUB_STATE: join(dir, 'state'),
+    GITHUB_PATH: join(dir, 'path'),
+    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+  }
+  for (const file of Object.values(files)) writeFileSync(file, '')
+  return files
+}
+
 /** Runs one step of the action in a child process and reads everything it produced. */
 export async function runStep(options: StepOptions): Promise<StepResult> {
   const step = options.step ?? 'main'
@@ -195,14 +210,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   }
 
   const dir = mkdtempSync(join(tmpdir(), `vmw-e2e-${step}-`))
-  const files = {
-    GITHUB_OUTPUT: join(dir, 'output'),
-    GITHUB_ENV: join(dir, 'env'),
-    GITHUB_STATE: join(dir, 'state'),
-    GITHUB_PATH: join(dir, 'path'),
-    GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-  }
-  for (const file of Object.values(files)) writeFileSync(file, '')
+  const files = stepFiles(dir)
   const runnerTemp = join(dir, 'runner-temp')
   const workspace = join(dir, 'workspace')
   mkdirSync(runnerTemp)
