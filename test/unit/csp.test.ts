@@ -20,6 +20,7 @@ import {
   upperToken,
   type Reply,
   type Seen,
+  rejectionOf,
 } from './helpers.ts'
 
 const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
@@ -65,15 +66,6 @@ function onExchange(seen: Seen[], reply: (request: Seen) => Reply | Promise<Repl
 
 function onDetails(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, origin = CSP_DEFAULT_URL) {
   return nock(origin).post(DETAILS_PATH).query(true).reply(recorder(seen, reply))
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('csp: API token', () => {

@@ -178,3 +178,13 @@ export function testCaPem(): string {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}

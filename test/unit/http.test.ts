@@ -17,7 +17,7 @@ import {
   type HttpOptions,
   type HttpResponse,
 } from '../../src/http.ts'
-import { recorder, secretToken, testCaPem, type Seen } from './helpers.ts'
+import { recorder, secretToken, testCaPem, type Seen, rejectionOf } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
 
@@ -47,15 +47,6 @@ function client(options: Partial<HttpOptions> = {}) {
 
 function networkError(code: string, message = `${code} happened`): Error {
   return Object.assign(new Error(message), { code })
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('createHttp: answers', () => {

@@ -6,7 +6,7 @@ import { ProviderError, type PostState } from '../../src/providers/types.ts'
 import { compareVersions, highestVersion, tokenPath, vcd } from '../../src/providers/vcd.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen } from './helpers.ts'
+import { config, deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
 
 const VCD = 'https://vcd.example.com'
 const PROVIDER_TOKEN = '/oauth/provider/token'
@@ -90,15 +90,6 @@ function fakeVcd(routes: Routes = {}) {
     .optionally()
     .reply(recorder(seen.session, routes.session ?? (() => [200, sessionAnswer()])))
   return seen
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('vcd: exchange', () => {
