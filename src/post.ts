@@ -11,33 +11,36 @@ import { USER_AGENT } from './version.js'
 export async function post(core: ActionCore, now = Date.now()): Promise<void> {
   const secrets = new Secrets((value) => core.setSecret(value))
   const log = redactingLog(core, secrets)
-  let state: PostState | undefined
+  let line: string
   try {
     const saved = core.getState(STATE_KEY)
     if (!saved) {
       log.info('The main step issued no access token: nothing to revoke.')
       return
     }
-    state = JSON.parse(saved) as PostState
+    const state = JSON.parse(saved) as PostState
     secrets.mask(state.accessToken)
-    const kept = state
-    const outcome = await revokeOutcome(kept, now, async () => {
+    line = await revokeOutcome(state, now, async () => {
       trustCaCertificates(parseCaCertificates(core.getInput('ca-certificate')))
-      const send = createHttp({ userAgent: USER_AGENT, timeoutMs: kept.timeoutMs, maxAttempts: kept.maxAttempts, log })
-      return providerFor(kept.provider).revoke({ state: kept, send, log })
+      const send = createHttp({ userAgent: USER_AGENT, timeoutMs: state.timeoutMs, maxAttempts: state.maxAttempts, log })
+      return providerFor(state.provider).revoke({ state, send, log })
     })
-    log.info(outcome)
-    await writeSummary(core, `**VMware access token:** ${secrets.redact(outcome)}\n`)
+    log.info(line)
   } catch (error) {
-    const validity = state?.expiresAt ? ` The access token stays valid until it expires at ${state.expiresAt}.` : ''
-    const warning = `Could not revoke the access token: ${describeError(error, secrets)}${validity}`
-    log.warning(warning)
-    await writeSummary(core, `**VMware access token:** ${warning}\n`)
+    line = `Could not revoke the access token: ${describeError(error, secrets)}`
+    log.warning(line)
   }
+  await writeSummary(core, `**VMware access token:** ${secrets.redact(line)}\n`)
 }
 
 async function revokeOutcome(state: PostState, now: number, revoke: () => Promise<string>): Promise<string> {
   if (!state.revoke) return `Not revoking: revoke is false. The access token stays valid until ${state.expiresAt}.`
   if (Date.parse(state.expiresAt) <= now) return `The access token expired at ${state.expiresAt}: nothing to revoke.`
-  return revoke()
+  try {
+    return await revoke()
+  } catch (error) {
+    // Whatever went wrong, the caller needs to know how long the token stays usable.
+    const message = error instanceof Error ? error.message : String(error)
+    throw new Error(`${message} The access token stays valid until it expires at ${state.expiresAt}.`, { cause: error })
+  }
 }
