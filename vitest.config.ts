@@ -8,7 +8,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/index.ts', 'src/stubs/**'],
+      exclude: ['src/entry/**', 'src/stubs/**'],
       reporter: ['text-summary', 'text'],
       thresholds: { lines: 90 },
     },

@@ -2,15 +2,27 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(fileURLToPath(import.meta.url), '../..')
 const fresh = mkdtempSync(join(tmpdir(), 'vmw-token-dist-'))
+
+/** Every file under dir, as paths relative to it. */
+function filesIn(dir) {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+  } catch {
+    return []
+  }
+}
+
 try {
   execFileSync(process.execPath, [join(root, 'scripts/build.js'), fresh], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
   const committed = join(root, 'dist')
-  const names = new Set([...readdirSync(committed), ...readdirSync(fresh)])
+  const names = new Set([...filesIn(committed), ...filesIn(fresh)])
   const differing = [...names].filter((name) => {
     try {
       return !readFileSync(join(committed, name)).equals(readFileSync(join(fresh, name)))

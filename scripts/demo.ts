@@ -1,4 +1,4 @@
-// `npm run demo`: runs the BUILT action (dist/index.js) against the CSP emulator on 127.0.0.1 with a
+// `npm run demo`: runs the BUILT action (dist/main and dist/post) against the CSP emulator on 127.0.0.1 with a
 // made-up API token, main step then post step, the way the GitHub runner runs it, and prints what a
 // workflow would see. Exits non-zero when the action failed or a secret reached the log.
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'

@@ -1,91 +1,79 @@
 /**
  * Reads and validates every input into one typed Config before any network call. Every error
- * names the input and what is allowed; none repeats the value of a secret.
+ * names the input and what is allowed; none repeats the value of a secret, and a value is quoted
+ * whole or not at all. The chosen provider supplies its own url, org and credential rules.
  */
 import { X509Certificate } from 'node:crypto'
+import { CREDENTIAL_INPUTS, LIMITS, type Config, type Credential } from './config.js'
 import type { ActionCore } from './core.js'
 import { InputError } from './errors.js'
-import { isProviderName, PROVIDER_NAMES, providerFor, type ProviderName } from './providers/index.js'
+import { DEFAULT_PROVIDER, findProvider, PROVIDER_NAMES } from './providers/index.js'
 import type { Provider } from './providers/types.js'
 import type { Secrets } from './secrets.js'
-import { isLoopback } from './url.js'
+import { quoteValue } from './text.js'
+import { unsafeUrlReason } from './url.js'
 
-export { InputError } from './errors.js'
-export { isLoopback } from './url.js'
-export { CSP_DEFAULT_URL } from './providers/csp.js'
-export type { ProviderName } from './providers/index.js'
+export const DEFAULT_ENV_NAME = 'VMW_ACCESS_TOKEN'
 
-export type Credential = { kind: 'api-token'; token: string } | { kind: 'oauth-app'; clientId: string; clientSecret: string }
-
-export interface Config {
-  provider: ProviderName
-  credential: Credential
-  /** Root the provider's paths hang off: scheme, host, port and any real path prefix; no trailing slash. */
-  baseUrl: string
-  /** CSP: org ID (lower case) or ''. VCD: organization name as the user spelled it, '' for the provider org. */
-  org: string
-  envName: string
-  exportEnv: boolean
-  revoke: boolean
-  /** PEM blocks to trust besides the default CAs. */
-  caCertificates: string[]
-  timeoutMs: number
-  maxAttempts: number
-  expiryWarningDays: number
-}
-
-/** What the runner accepts as a variable name in GITHUB_ENV, less the names it refuses to set. */
+/** What the runner accepts as a variable name in GITHUB_ENV. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const RESERVED_ENV = /^(GITHUB_|RUNNER_|ACTIONS_|NODE_|LD_|DYLD_)|^(PATH|HOME|CI|SHELL|BASH_ENV|ENV|IFS|TMPDIR)$/i
-/** Printable ASCII without spaces: every CSP and VCD credential is of this alphabet. */
+/**
+ * Names that later steps' shells, runtimes, tools or the runner itself act on: setting one to a
+ * token would change how they run (or fail them). Compared case-insensitively, as Windows does.
+ */
+const RESERVED_ENV_PREFIX =
+  /^(GITHUB_|RUNNER_|ACTIONS_|STATE_|INPUT_|NODE_|NPM_CONFIG_|YARN_|LD_|DYLD_|BASH_FUNC_|GIT_|SSH_|SSL_|CURL_|OPENSSL_|PYTHON|PERL|RUBY|JAVA_|_JAVA_|JDK_|DOTNET_|COMPLUS_|CORECLR_|GCONV_|MALLOC_|GLIBC_|LC_|DOCKER_)/i
+const RESERVED_ENV_NAME =
+  /^(PATH|PATHEXT|HOME|USER|CI|SHELL|SHELLOPTS|BASHOPTS|BASH_ENV|ENV|IFS|CDPATH|GLOBIGNORE|PROMPT_COMMAND|PS[0-4]|TMPDIR|TEMP|TMP|LANG|LANGUAGE|TZ|TZDIR|TERM|TERMINFO|EDITOR|VISUAL|PAGER|LESS|LESSOPEN|LESSCLOSE|ZDOTDIR|INPUTRC|HISTFILE|CLASSPATH|MAVEN_OPTS|GRADLE_OPTS|SBT_OPTS|REQUESTS_CA_BUNDLE|LOCPATH|NLSPATH|HOSTALIASES|RESOLV_HOST_CONF|COMSPEC|PSMODULEPATH|\w*_PROXY)$/i
+/** Printable ASCII without spaces: every credential the providers issue is of this alphabet. */
 const CREDENTIAL_CHARS = /^[\x21-\x7e]+$/
 const MAX_SECRET_LENGTH = 8192
 
 /** Reads the secret inputs and masks them before anything else can run. */
-export function readInputs(core: ActionCore, secrets: Secrets): Config {
+export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets): Config {
   const apiToken = core.getInput('api-token')
   const clientSecret = core.getInput('client-secret')
   secrets.mask(apiToken)
   secrets.mask(clientSecret)
 
-  const providerName = parseProvider(core.getInput('provider'))
-  const provider = providerFor(providerName)
-  const clientId = core.getInput('client-id')
-  const credential = parseCredential(provider, apiToken, clientId, clientSecret)
+  const provider = parseProvider(core.getInput('provider'))
+  const credential = parseCredential(provider, apiToken, core.getInput('client-id'), clientSecret)
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
   const org = parseOrg(provider, core.getInput('org'), orgFromUrl)
 
   return {
-    provider: providerName,
+    provider: provider.name,
     credential,
     baseUrl,
     org,
-    envName: parseEnvName(core.getInput('env-name') || 'VMW_ACCESS_TOKEN'),
+    envName: parseEnvName(core.getInput('env-name') || DEFAULT_ENV_NAME),
     exportEnv: parseBoolean('export-env', core.getInput('export-env'), true),
     revoke: parseBoolean('revoke', core.getInput('revoke'), true),
     caCertificates: parseCaCertificates(core.getInput('ca-certificate')),
-    timeoutMs: parseInteger('timeout-seconds', core.getInput('timeout-seconds'), 30, 1, 600) * 1000,
-    maxAttempts: parseInteger('max-attempts', core.getInput('max-attempts'), 4, 1, 10),
-    expiryWarningDays: parseInteger('expiry-warning-days', core.getInput('expiry-warning-days'), 30, 0, 3650),
+    timeoutMs: parseInteger('timeout-seconds', core.getInput('timeout-seconds'), LIMITS.timeoutSeconds) * 1000,
+    maxAttempts: parseInteger('max-attempts', core.getInput('max-attempts'), LIMITS.maxAttempts),
+    expiryWarningDays: parseInteger('expiry-warning-days', core.getInput('expiry-warning-days'), LIMITS.expiryWarningDays),
   }
 }
 
-export function parseProvider(raw: string): ProviderName {
-  const value = (raw || 'csp').toLowerCase()
-  if (isProviderName(value)) return value
-  const allowed = PROVIDER_NAMES.map((name) => `${name} (${providerFor(name).title})`).join(', ')
-  throw new InputError('provider', `${quote(raw)} is not a provider this action knows. Allowed: ${allowed}.`)
+export function parseProvider(raw: string): Provider {
+  const provider = findProvider((raw || DEFAULT_PROVIDER).toLowerCase())
+  if (provider) return provider
+  const allowed = PROVIDER_NAMES.map((name) => `${name} (${findProvider(name)?.title})`).join(', ')
+  throw new InputError('provider', `${quoteValue(raw)} is not a provider this action knows. Allowed: ${allowed}.`)
 }
 
 function parseCredential(provider: Provider, apiToken: string, clientId: string, clientSecret: string): Credential {
+  const usual = provider.credentials[0]
+  const accepted = provider.credentials.map((kind) => CREDENTIAL_INPUTS[kind]).join(', or ')
   if (apiToken && (clientId || clientSecret)) {
-    throw new InputError('api-token', 'give either api-token, or client-id and client-secret (a CSP OAuth app), not both.')
+    throw new InputError('api-token', `give either ${accepted}, not both.`)
   }
   if (clientId || clientSecret) {
-    if (!provider.acceptsOAuthApp) {
+    if (!provider.credentials.includes('oauth-app')) {
       throw new InputError(
         clientId ? 'client-id' : 'client-secret',
-        `client-id and client-secret are for OAuth apps of provider csp. ${provider.title} takes api-token: ${provider.credentialHelp}.`,
+        `client-id and client-secret are not used by provider ${provider.name} (${provider.title}); it takes ${CREDENTIAL_INPUTS[usual]}: ${provider.credentialHelp}.`,
       )
     }
     if (!clientId) throw new InputError('client-id', 'is required when client-secret is given (the OAuth app ID).')
@@ -96,10 +84,10 @@ function parseCredential(provider: Provider, apiToken: string, clientId: string,
     }
     return { kind: 'oauth-app', clientId, clientSecret }
   }
-  if (!apiToken) {
+  if (!apiToken || !provider.credentials.includes('api-token')) {
     throw new InputError(
-      'api-token',
-      `is required: ${provider.credentialHelp}. Pass it from a secret, e.g. api-token: \${{ secrets.${provider.name.toUpperCase()}_API_TOKEN }}.`,
+      CREDENTIAL_INPUTS[usual].split(' ')[0],
+      `is required: ${provider.credentialHelp}. Pass it from a secret, e.g. api-token: \${{ secrets.${provider.name.toUpperCase().replace(/\W/g, '_')}_API_TOKEN }}.`,
     )
   }
   checkCredentialText('api-token', apiToken)
@@ -140,12 +128,12 @@ function parseUrl(provider: Provider, raw: string): { baseUrl: string; orgFromUr
   }
   if (url.username || url.password) {
     // Not echoed: the user part is a credential.
-    throw new InputError('url', 'must not contain a user name or password; credentials go in api-token or client-id/client-secret.')
+    throw new InputError('url', 'must not contain a user name or password; credentials go in their own inputs, from secrets.')
   }
   if (url.search) {
     throw new InputError('url', 'must not have a query string (?...); credentials never go in a URL. Give the base address only.')
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+  if (unsafeUrlReason(url)) {
     throw new InputError(
       'url',
       `must use https:// (got ${url.protocol}//${url.host}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
@@ -160,8 +148,7 @@ function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
     return provider.parseOrg(fromUrl)
   } catch (error) {
     // The user never typed org: blame the address it came from.
-    if (error instanceof InputError)
-      throw new InputError('url', `names an organization (after /tenant/) that is not valid. Its name ${error.detail}`)
+    if (error instanceof InputError) throw new InputError('url', `names an organization that is not valid: it ${error.detail}`)
     throw error
   }
 }
@@ -170,13 +157,13 @@ function parseEnvName(raw: string): string {
   if (!ENV_NAME.test(raw) || raw.length > 256) {
     throw new InputError(
       'env-name',
-      `${quote(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit, at most 256.`,
+      `${quoteValue(raw)} is not a valid environment variable name: letters, digits and _, not starting with a digit, at most 256.`,
     )
   }
-  if (RESERVED_ENV.test(raw)) {
+  if (RESERVED_ENV_PREFIX.test(raw) || RESERVED_ENV_NAME.test(raw)) {
     throw new InputError(
       'env-name',
-      `${quote(raw)} is reserved by the runner or would change how later steps run; choose another name, e.g. VMW_ACCESS_TOKEN.`,
+      `${quoteValue(raw)} is reserved: the runner, or the shells and tools of later steps, act on it. Choose another name, e.g. ${DEFAULT_ENV_NAME}.`,
     )
   }
   return raw
@@ -186,20 +173,15 @@ export function parseBoolean(input: string, raw: string, fallback: boolean): boo
   if (raw === '') return fallback
   if (/^true$/i.test(raw)) return true
   if (/^false$/i.test(raw)) return false
-  throw new InputError(input, `${quote(raw)} is not a boolean. Allowed: true or false.`)
+  throw new InputError(input, `${quoteValue(raw)} is not a boolean. Allowed: true or false.`)
 }
 
-export function parseInteger(input: string, raw: string, fallback: number, min: number, max: number): number {
-  if (raw === '') return fallback
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new InputError(input, `${quote(raw)} is not allowed: a whole number from ${min} to ${max}.`)
+export function parseInteger(input: string, raw: string, bounds: { min: number; max: number; fallback: number }): number {
+  if (raw === '') return bounds.fallback
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < bounds.min || Number(raw) > bounds.max) {
+    throw new InputError(input, `${quoteValue(raw)} is not allowed: a whole number from ${bounds.min} to ${bounds.max}.`)
   }
   return Number(raw)
-}
-
-/** A non-secret value, quoted for a message and cut short: inputs can be arbitrarily long. */
-function quote(raw: string): string {
-  return `'${raw.length > 60 ? `${raw.slice(0, 60)}...` : raw}'`
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g

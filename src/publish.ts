@@ -1,11 +1,9 @@
 /** Hands the token to later steps: outputs, env var, state for the post step, job summary. */
+import type { Config } from './config.js'
 import type { ActionCore } from './core.js'
-import type { Config } from './inputs.js'
-import type { PostState, Provider, TokenResult } from './providers/types.js'
-
-export const STATE_KEY = 'token'
-/** Saved by the main step: the runner hands it to the post step, which runs the same bundle. */
-export const IS_POST = 'isPost'
+import { savePostState, type PostState } from './post-state.js'
+import type { Provider, TokenResult } from './providers/types.js'
+import { markdownText, printable } from './text.js'
 
 /** Call only with every secret of the result already masked. */
 export function publishToken(core: ActionCore, config: Config, provider: Provider, result: TokenResult, now = Date.now()): PostState {
@@ -14,12 +12,13 @@ export function publishToken(core: ActionCore, config: Config, provider: Provide
   core.setOutput('token-type', result.tokenType)
   core.setOutput('expires-in', String(result.expiresIn))
   core.setOutput('expires-at', expiresAt)
-  core.setOutput('org', result.org)
-  core.setOutput('subject', result.subject)
-  if (result.apiVersion !== undefined) core.setOutput('api-version', result.apiVersion)
-  if (result.apiTokenExpiresAt !== undefined) core.setOutput('api-token-expires-at', result.apiTokenExpiresAt?.toISOString() ?? '')
+  // Names a provider controls: no control characters for later steps to trip over.
+  core.setOutput('org', printable(result.org))
+  core.setOutput('subject', printable(result.subject))
+  for (const [name, value] of Object.entries(result.outputs ?? {})) core.setOutput(name, value)
   if (config.exportEnv) core.exportVariable(config.envName, result.accessToken)
 
+  const keep = config.revoke && provider.revoke !== undefined
   const state: PostState = {
     provider: provider.name,
     baseUrl: config.baseUrl,
@@ -27,15 +26,14 @@ export function publishToken(core: ActionCore, config: Config, provider: Provide
     revoke: config.revoke,
     timeoutMs: config.timeoutMs,
     maxAttempts: config.maxAttempts,
-    apiVersion: result.apiVersion,
-    accessToken: provider.revocable && config.revoke ? result.accessToken : undefined,
+    ...(keep ? { accessToken: result.accessToken, data: result.revokeData } : {}),
   }
-  core.saveState(STATE_KEY, JSON.stringify(state))
+  savePostState(core, state)
   return state
 }
 
 /** A rotated refresh token: the one the caller passed is spent, so this one must be stored now. */
-export function publishRefreshToken(core: ActionCore, token: string): void {
+export function publishRefreshToken(core: Pick<ActionCore, 'setOutput' | 'warning'>, token: string): void {
   core.setOutput('refresh-token', token)
   core.warning(
     'The provider rotated the refresh token: the api-token this step was given no longer works. ' +
@@ -44,24 +42,28 @@ export function publishRefreshToken(core: ActionCore, token: string): void {
   )
 }
 
+/** The post step's plan for a token that cannot be revoked, in the provider's words. */
+export function cannotRevokeLine(reason: string, expiresAt: string): string {
+  return `The access token cannot be revoked (${reason}); it stays valid until it expires at ${expiresAt}.`
+}
+
 export function summaryOfToken(config: Config, provider: Provider, result: TokenResult, state: PostState): string {
   const revoke = !config.revoke
     ? 'no (revoke: false)'
-    : provider.revocable
+    : provider.revoke
       ? 'yes, in the post step at the end of the job'
-      : 'not possible (CSP access tokens cannot be revoked)'
+      : `not possible (${provider.cannotRevoke})`
   const rows: [string, string][] = [
-    ['Provider', `${provider.title} (\`${provider.name}\`)`],
+    ['Provider', `${provider.title} (${provider.name})`],
     ['Host', new URL(config.baseUrl).host],
     ['Org', result.org || '(not reported)'],
     ['Subject', result.subject || '(not reported)'],
     ['Expires', `${state.expiresAt} (in ${lifetime(result.expiresIn)})`],
     ['Revoke', revoke],
+    ...(result.summaryRows ?? []),
   ]
-  if (result.apiVersion) rows.push(['API version', result.apiVersion])
-  if (result.apiTokenExpiresAt) rows.push(['API token expires', result.apiTokenExpiresAt.toISOString()])
-  const table = rows.map(([name, value]) => `| ${name} | ${escapeCell(value)} |`).join('\n')
-  const notices = (result.notices ?? []).map((line) => `> [!WARNING]\n> ${line}\n`).join('\n')
+  const table = rows.map(([name, value]) => `| ${markdownText(name)} | ${markdownText(value)} |`).join('\n')
+  const notices = (result.notices ?? []).map((line) => `> [!WARNING]\n> ${markdownText(line)}\n`).join('\n')
   return `### VMware access token issued\n\n| | |\n|---|---|\n${table}\n\n${notices}`
 }
 
@@ -70,12 +72,8 @@ function lifetime(seconds: number): string {
   return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`
 }
 
-function escapeCell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
-}
-
 /** The summary file is missing when run outside a runner; that is no reason to fail. */
-export async function writeSummary(core: ActionCore, markdown: string): Promise<void> {
+export async function writeSummary(core: Pick<ActionCore, 'summary' | 'debug'>, markdown: string): Promise<void> {
   try {
     await core.summary.addRaw(markdown, true).write()
   } catch (error) {

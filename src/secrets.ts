@@ -3,16 +3,32 @@
  * text derived from a secret, goes through `redact`; every secret goes through `mask` first.
  */
 import type { ActionCore, Log } from './core.js'
+import { logLine } from './text.js'
 
-/** Pieces shorter than this are not looked for: too many false hits in ordinary words. */
-const MIN_FRAGMENT = 4
+/**
+ * Pieces of a secret this long or longer are hidden wherever they appear; shorter ones would
+ * match ordinary words (the contract's "8+ character pieces").
+ */
+const MIN_PIECE = 8
 /** Values shorter than this are never registered: masking "ab" would garble the whole log. */
 const MIN_SECRET = 4
 const REDACTED = '***'
+/** A JWT, or the first two parts of one cut short. */
+const JWT = /eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g
+/** A token field of a JSON answer, its value possibly cut off with the body. */
+const TOKEN_FIELD = /"(?:access_token|refresh_token|id_token|token|accessToken|refreshToken|idToken)"\s*:\s*"([^"\\]*)/g
+/** The same as a form or query parameter. */
+const TOKEN_PARAMETER = /(?:^|[?&\s])(?:access_token|refresh_token|id_token|api_token)=([^&\s"]+)/g
+/** A hostile answer full of tokens must not flood the log with ::add-mask:: lines. */
+const MAX_MASKS_PER_TEXT = 32
 
 export class Secrets {
-  /** Each secret with the set of its MIN_FRAGMENT-long pieces. */
-  private readonly fragments = new Map<string, Set<string>>()
+  /** Every registered value. */
+  private readonly values = new Set<string>()
+  /** Every MIN_PIECE-character piece of every registered value. */
+  private readonly pieces = new Set<string>()
+  /** Registered values shorter than MIN_PIECE: hidden only whole. */
+  private readonly shortValues: string[] = []
 
   /** @param addMask tells the runner to mask a value (`core.setSecret`). */
   constructor(private readonly addMask: (value: string) => void) {}
@@ -24,50 +40,79 @@ export class Secrets {
   mask(value: string | null | undefined): void {
     if (typeof value !== 'string') return
     for (const candidate of [value, ...value.split(/\r?\n/)]) {
-      const piece = candidate.trim()
-      if (piece.length < MIN_SECRET || this.fragments.has(piece)) continue
-      this.fragments.set(piece, fragmentsOf(piece))
-      this.addMask(piece)
+      const secret = candidate.trim()
+      if (secret.length < MIN_SECRET || this.values.has(secret)) continue
+      this.values.add(secret)
+      if (secret.length < MIN_PIECE) this.shortValues.push(secret)
+      for (let i = 0; i + MIN_PIECE <= secret.length; i++) this.pieces.add(secret.slice(i, i + MIN_PIECE))
+      this.addMask(secret)
     }
   }
 
   /**
-   * Removes every secret and every piece of one (MIN_FRAGMENT characters or more) from text,
-   * such as the token tail CSP echoes in `Invalid refresh token: xxxxx...tN3NK`.
+   * Masks every token-looking value in text the action did not write (an answer's body, parsed
+   * or not): token fields, token parameters and JWTs, whole or cut short. Call it before any line
+   * about that text is written.
    */
-  redact(text: string): string {
-    if (this.fragments.size === 0 || text.length === 0) return text
-    const covered = new Uint8Array(text.length)
-    for (const pieces of this.fragments.values()) {
-      for (let i = 0; i + MIN_FRAGMENT <= text.length; i++) {
-        if (pieces.has(text.slice(i, i + MIN_FRAGMENT))) covered.fill(1, i, i + MIN_FRAGMENT)
+  maskTokensIn(text: string): void {
+    let masked = 0
+    for (const pattern of [TOKEN_FIELD, TOKEN_PARAMETER, JWT]) {
+      for (const match of text.matchAll(pattern)) {
+        const value = match[1] ?? match[0]
+        if (value.length < MIN_PIECE || this.isHidden(value)) continue
+        if (++masked > MAX_MASKS_PER_TEXT) return
+        this.mask(value)
       }
     }
+  }
+
+  /** Whether redact already hides all of value: every piece of it belongs to a registered secret. */
+  private isHidden(value: string): boolean {
+    for (let i = 0; i + MIN_PIECE <= value.length; i++) if (!this.pieces.has(value.slice(i, i + MIN_PIECE))) return false
+    return true
+  }
+
+  /**
+   * Hides every registered secret, every MIN_PIECE-character piece of one, and every JWT; other
+   * words stay readable.
+   */
+  redact(text: string): string {
+    if (text.length === 0) return text
+    const hidden = new Uint8Array(text.length)
+    let any = false
+    const hide = (from: number, to: number): void => {
+      hidden.fill(1, from, to)
+      any = true
+    }
+    if (this.pieces.size) {
+      for (let i = 0; i + MIN_PIECE <= text.length; i++) {
+        if (this.pieces.has(text.slice(i, i + MIN_PIECE))) hide(i, i + MIN_PIECE)
+      }
+    }
+    for (const secret of this.shortValues) {
+      for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) hide(at, at + secret.length)
+    }
+    for (const match of text.matchAll(JWT)) hide(match.index, match.index + match[0].length)
+    if (!any) return text
     let out = ''
     for (let i = 0; i < text.length; i++) {
-      if (!covered[i]) out += text[i]
-      else if (i === 0 || !covered[i - 1]) out += REDACTED
+      if (!hidden[i]) out += text[i]
+      else if (i === 0 || !hidden[i - 1]) out += REDACTED
     }
     return out
   }
 }
 
-function fragmentsOf(secret: string): Set<string> {
-  const pieces = new Set<string>()
-  for (let i = 0; i + MIN_FRAGMENT <= secret.length; i++) pieces.add(secret.slice(i, i + MIN_FRAGMENT))
-  return pieces
-}
-
-/** A log whose every line is redacted before it reaches the runner. */
+/** A log whose every line is redacted, made printable and bounded before it reaches the runner. */
 export function redactingLog(core: Pick<ActionCore, 'info' | 'warning' | 'debug'>, secrets: Secrets): Log {
   return {
-    info: (message) => core.info(secrets.redact(message)),
-    warning: (message) => core.warning(secrets.redact(message)),
-    debug: (message) => core.debug(secrets.redact(message)),
+    info: (message) => core.info(logLine(secrets.redact(message))),
+    warning: (message) => core.warning(logLine(secrets.redact(message))),
+    debug: (message) => core.debug(logLine(secrets.redact(message))),
   }
 }
 
-/** An error's message, redacted, for setFailed and warnings. */
+/** An error's message, redacted, printable and bounded, for setFailed and warnings. */
 export function describeError(error: unknown, secrets: Secrets): string {
-  return secrets.redact(error instanceof Error ? error.message : String(error))
+  return logLine(secrets.redact(error instanceof Error ? error.message : String(error)))
 }

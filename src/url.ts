@@ -8,6 +8,18 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /**
+ * Why a URL may not carry a credential, or undefined when it may: https, or plain http to a
+ * loopback host; no user part, no query. Shared by the url input and the post step's saved state.
+ */
+export function unsafeUrlReason(url: URL): string | undefined {
+  if (url.username || url.password) return 'it holds a user name or password'
+  if (url.search) return 'it has a query string'
+  if (url.protocol === 'https:') return undefined
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return undefined
+  return `it uses ${url.protocol}// to a host that is not loopback`
+}
+
+/**
  * Splits a pasted address at the first path segment that starts the provider's own paths (by
  * segment, never by string replacement: a host may well be named api.example.com). Returns the
  * root (origin plus any real path prefix, no trailing slash) and the segments from the marker on.

@@ -1,13 +1,16 @@
 /**
  * VMware Cloud Services (CSP): API tokens and OAuth apps for TSM, Ops for Applications, VMC, TMC.
- * CSP cannot revoke an access token, so revoke() says so instead of pretending.
+ * CSP cannot revoke an access token, and the post step says so instead of pretending.
  */
-import { jsonObject, type HttpResponse } from '../http.js'
-import { InputError } from '../errors.js'
-import type { Config } from '../inputs.js'
+import type { Config } from '../config.js'
+import { InputError, ProviderError } from '../errors.js'
+import { isSuccess, jsonObject, type HttpResponse } from '../http/response.js'
+import { quoteValue } from '../text.js'
 import { splitAtMarker } from '../url.js'
-import { busyAdvice, FORM_HEADERS, isProviderTrouble, isSuccess, readTokenResponse, rejection } from './oauth.js'
-import { ProviderError, type ExchangeContext, type Provider, type TokenResult } from './types.js'
+import { busyAdvice, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
+import { readJwtClaims, stringClaim } from './jwt-claims.js'
+import { FORM_HEADERS, readTokenAnswer } from './token-answer.js'
+import type { ExchangeContext, Provider, TokenResult } from './types.js'
 
 const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
 // The OAuth app grant goes to /auth/authorize, not the newer /auth/token: both take the same
@@ -28,17 +31,18 @@ const SIBLING_HOSTS: Record<string, string> = {
   'console-stg.tanzu.broadcom.com': 'console-stg.cloud.vmware.com',
 }
 
-export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
+const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
 const ORG_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export const csp: Provider = {
   name: 'csp',
   title: 'VMware Cloud Services',
+  credentials: ['api-token', 'oauth-app'],
   credentialHelp: 'a CSP API token, or client-id and client-secret of a CSP OAuth app instead',
-  acceptsOAuthApp: true,
   defaultUrl: CSP_DEFAULT_URL,
   exampleUrl: CSP_DEFAULT_URL,
-  revocable: false,
+  // CSP's /auth/revoke takes only refresh tokens with client credentials (PROVIDERS.md 1a).
+  cannotRevoke: 'CSP offers no way to revoke an access token',
 
   // Console pages and API paths users paste all hang off the part before /csp/.
   resolveUrl(url) {
@@ -50,7 +54,7 @@ export const csp: Provider = {
     if (!ORG_ID.test(raw)) {
       throw new InputError(
         'org',
-        `'${raw.slice(0, 60)}' is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
+        `${quoteValue(raw)} is not a CSP org ID. For provider csp, org is the org's UUID (e.g. 0123abcd-...), ` +
           'shown under "Organization ID" in the Cloud Services console; leave it empty to accept the token\'s own org.',
       )
     }
@@ -64,9 +68,9 @@ export const csp: Provider = {
       credential.kind === 'api-token' && config.expiryWarningDays > 0 ? lookUpApiTokenExpiry(context, credential.token) : undefined
     try {
       const { response, purpose } = await requestToken(context)
-      if (!isSuccess(response)) throw rejection(purpose, response, adviceFor(response, config))
+      if (!isSuccess(response)) throw rejection(purpose, response, adviceFor(response, config), readCspError)
 
-      const token = readTokenResponse(response, secrets, `CSP (${new URL(config.baseUrl).host})`)
+      const token = readTokenAnswer(response, secrets, `CSP (${new URL(config.baseUrl).host})`)
       const claims = readJwtClaims(token.accessToken)
       const tokenOrg = stringClaim(claims, 'context_name')
       if (config.org && tokenOrg?.toLowerCase() !== config.org) {
@@ -85,9 +89,10 @@ export const csp: Provider = {
         tokenType: token.tokenType,
         expiresIn: token.expiresIn,
         org: tokenOrg ?? config.org,
-        subject:
-          stringClaim(claims, 'username') ?? stringClaim(claims, 'sub') ?? stringClaim(claims, 'azp') ?? stringClaim(claims, 'cid') ?? '',
-        apiTokenExpiresAt: lookup ? (apiTokenExpiresAt ?? null) : undefined,
+        subject: stringClaim(claims, 'username', 'sub', 'azp', 'cid') ?? '',
+        // Set whenever the lookup ran: empty when the token never expires or it could not be learnt.
+        outputs: lookup ? { 'api-token-expires-at': apiTokenExpiresAt?.toISOString() ?? '' } : undefined,
+        summaryRows: apiTokenExpiresAt ? [['API token expires', apiTokenExpiresAt.toISOString()]] : [],
         notices: notice ? [notice] : [],
       } satisfies TokenResult
     } catch (error) {
@@ -95,13 +100,6 @@ export const csp: Provider = {
       lookup?.cancel()
       throw error
     }
-  },
-
-  async revoke({ state }) {
-    return (
-      `CSP access tokens cannot be revoked (CSP offers no revocation for them); ` +
-      `this one stays valid until it expires at ${state.expiresAt}.`
-    )
   },
 }
 
@@ -145,11 +143,18 @@ function expiryNotice(expiresAt: Date, warningDays: number): string | undefined 
   )
 }
 
+/**
+ * CSP's error body: {"statusCode", "moduleCode", "message", "requestId", "cspErrorCode", ...}. Its
+ * message echoes the token's last characters ("Invalid refresh token: xxxxx...tN3NK"): hidden here.
+ */
+function readCspError(body: string): string | undefined {
+  const message = jsonObject(body)?.message
+  return typeof message === 'string' && message ? message.replace(/(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***') : undefined
+}
+
 function adviceFor(response: HttpResponse, config: Config): string {
   if (isProviderTrouble(response)) return busyAdvice('CSP', response)
-  if (response.status >= 300 && response.status < 400) {
-    return 'CSP answered with a redirect, which the action does not follow for a credential; check url.'
-  }
+  if (isRedirect(response)) return redirectAdvice('CSP')
   const host = new URL(config.baseUrl).host
   const sibling = SIBLING_HOSTS[host]
   const otherHost = sibling
@@ -223,16 +228,4 @@ function lookUpApiTokenExpiry({ config, send, log }: ExchangeContext, apiToken: 
     },
     cancel: () => controller.abort(),
   }
-}
-
-/** Reads a JWT's claims to report them; never to trust them. Undefined when it is no JWT. */
-export function readJwtClaims(token: string): Record<string, unknown> | undefined {
-  const payload = token.split('.')[1]
-  if (!payload) return undefined
-  return jsonObject(Buffer.from(payload, 'base64url').toString('utf8'))
-}
-
-function stringClaim(claims: Record<string, unknown> | undefined, name: string): string | undefined {
-  const value = claims?.[name]
-  return typeof value === 'string' && value ? value : undefined
 }

@@ -3,16 +3,13 @@ import type { Provider } from './types.js'
 import { vcd } from './vcd.js'
 
 /** Every provider, by the value of the provider input. A new provider is a new file added here. */
-const providers = { csp, vcd } satisfies Record<string, Provider>
+const providers: Record<string, Provider> = { csp, vcd }
 
-export type ProviderName = keyof typeof providers
-export const PROVIDER_NAMES = Object.keys(providers) as ProviderName[]
+export const PROVIDER_NAMES = Object.keys(providers)
+/** The provider input's default (action.yml). */
+export const DEFAULT_PROVIDER = 'csp'
 
-export function isProviderName(name: string): name is ProviderName {
-  return Object.hasOwn(providers, name)
-}
-
-export function providerFor(name: string): Provider {
-  if (!isProviderName(name)) throw new Error(`no provider named '${name.slice(0, 40)}'.`)
-  return providers[name]
+/** The provider of that name; undefined when there is none. */
+export function findProvider(name: string): Provider | undefined {
+  return Object.hasOwn(providers, name) ? providers[name] : undefined
 }

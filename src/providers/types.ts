@@ -1,6 +1,7 @@
+/** What a provider is to the core: everything about it lives in its own file behind this. */
+import type { Config, CredentialKind } from '../config.js'
 import type { Log } from '../core.js'
-import type { Send } from '../http.js'
-import type { Config } from '../inputs.js'
+import type { Send } from '../http/request.js'
 import type { Secrets } from '../secrets.js'
 
 export interface ExchangeContext {
@@ -16,56 +17,73 @@ export interface TokenResult {
   accessToken: string
   /** Normalised: "Bearer" whatever case the provider used. */
   tokenType: string
+  /** Seconds of lifetime from now. */
   expiresIn: number
   org: string
   subject: string
-  apiVersion?: string
-  /** CSP API tokens: when the API token itself expires; null when it never does or is unknown. */
-  apiTokenExpiresAt?: Date | null
-  /** Lines for the job summary besides the standard ones (already printed as warnings). */
+  /** Outputs only this provider has (each declared in action.yml), with their values. */
+  outputs?: Record<string, string>
+  /** Rows for the job summary after the standard ones: [name, value]. */
+  summaryRows?: [string, string][]
+  /** Warnings already printed, repeated in the job summary. */
   notices?: string[]
-}
-
-/** What the main step leaves for the post step (GITHUB_STATE), all strings. */
-export interface PostState {
-  provider: string
-  baseUrl: string
-  expiresAt: string
-  revoke: boolean
-  timeoutMs: number
-  maxAttempts: number
-  /** Only kept when the provider can revoke and `revoke` is true. */
-  accessToken?: string
-  apiVersion?: string
+  /**
+   * What revoke() needs besides the access token and the base URL, saved for the post step when
+   * revoke is true; revoke() reads it back and must check it.
+   */
+  revokeData?: Record<string, string>
 }
 
 export interface RevokeContext {
-  state: PostState
+  baseUrl: string
+  accessToken: string
+  /** The exchange's revokeData as the post step read it back: untrusted until checked. */
+  data: Record<string, string>
   send: Send
   log: Log
 }
 
-export interface Provider {
+export interface ResolvedUrl {
+  /** The root of the provider's paths. */
+  baseUrl: string
+  /** An org the address names ('' for none): used when the org input is empty. */
+  orgFromUrl: string
+}
+
+interface ProviderBase {
   /** The value of the provider input. */
   readonly name: string
   /** The provider as users call it, for messages and the summary. */
   readonly title: string
-  /** What api-token is for this provider, and what else may stand for it, for messages. */
+  /** The credentials it takes, the usual one first. */
+  readonly credentials: readonly [CredentialKind, ...CredentialKind[]]
+  /** What api-token (or the usual credential) is for this provider, for messages. */
   readonly credentialHelp: string
-  /** Whether client-id/client-secret (an OAuth app) are accepted besides api-token. */
-  readonly acceptsOAuthApp: boolean
   /** Used when the url input is empty; without it, url is required. */
   readonly defaultUrl?: string
   readonly exampleUrl: string
-  /** The root of the provider's paths in any address of it a user may paste, and an org the address names. */
-  resolveUrl(url: URL): { baseUrl: string; orgFromUrl: string }
-  /** The org input checked and normalised ('' for none); throws InputError. */
+  /** The root of the provider's paths in any address of it a user may paste, and an org it names. */
+  resolveUrl(url: URL): ResolvedUrl
+  /** The org input checked and normalised ('' for none); throws InputError naming 'org'. */
   parseOrg(raw: string): string
-  /** Whether revoke() needs the access token kept for the post step. */
-  readonly revocable: boolean
   exchange(context: ExchangeContext): Promise<TokenResult>
-  /** Returns one line saying what happened; throws when revoking failed (the post step warns). */
-  revoke(context: RevokeContext): Promise<string>
 }
 
-export { ProviderError } from '../errors.js'
+/** A provider that revokes the access token in the post step. */
+interface RevokingProvider extends ProviderBase {
+  /**
+   * Revokes the token; returns one line saying what happened ("already gone" is success). Throws
+   * when revoking failed (the post step warns), UntrustedStateError when `data` is not its own.
+   */
+  revoke(context: RevokeContext): Promise<string>
+  readonly cannotRevoke?: never
+}
+
+/** A provider whose access tokens cannot be revoked: the post step says so and sends nothing. */
+interface NonRevokingProvider extends ProviderBase {
+  readonly revoke?: never
+  /** Why not, as a sentence: "VMware Cloud Services offers no way to revoke an access token". */
+  readonly cannotRevoke: string
+}
+
+export type Provider = RevokingProvider | NonRevokingProvider

@@ -128,7 +128,7 @@ describe('workflow commands and file commands', () => {
     expect(yml.inputs['export-env'].default).toBe('true')
     expect(yml.inputs['api-token'].default).toBeUndefined()
     expect(yml.outputs).toContain('access-token')
-    expect(yml.runs).toMatchObject({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
+    expect(yml.runs).toMatchObject({ using: 'node24', main: 'dist/main/index.js', post: 'dist/post/index.js', 'post-if': 'always()' })
     expect(inputEnvName('api-token')).toBe('INPUT_API-TOKEN')
     expect(inputEnvName('my input')).toBe('INPUT_MY_INPUT')
   })

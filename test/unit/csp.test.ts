@@ -1,13 +1,16 @@
 import nock from 'nock'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { NetworkError } from '../../src/http.ts'
-import { CSP_DEFAULT_URL, type Config } from '../../src/inputs.ts'
-import { csp, EXPIRY_LOOKUP_GRACE_MS, readJwtClaims } from '../../src/providers/csp.ts'
-import { ProviderError, type PostState } from '../../src/providers/types.ts'
+import type { Config } from '../../src/config.ts'
+import { ProviderError } from '../../src/errors.ts'
+import { RequestError } from '../../src/http/request.ts'
+import { csp, EXPIRY_LOOKUP_GRACE_MS } from '../../src/providers/csp.ts'
+import { readJwtClaims } from '../../src/providers/jwt-claims.ts'
+import type { TokenResult } from '../../src/providers/types.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   config,
+  CSP_DEFAULT_URL,
   deferred,
   delay,
   form,
@@ -27,6 +30,11 @@ const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
 const OAUTH_PATH = '/csp/gateway/am/api/auth/authorize'
 const DETAILS_PATH = '/csp/gateway/am/api/auth/api-tokens/details'
 const DAY = 86_400_000
+
+/** The api-token-expires-at output: undefined when the lookup did not run, '' when it learnt nothing. */
+function apiTokenExpiresAt(result: TokenResult): string | undefined {
+  return result.outputs?.['api-token-expires-at']
+}
 
 beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
@@ -94,7 +102,7 @@ describe('csp: API token', () => {
       expiresIn: 1799,
       org: ORG_ID,
       subject: 'alice@example.com',
-      apiTokenExpiresAt: undefined,
+      summaryRows: [],
       notices: [],
     })
     expect(h.masked).toEqual([tokenOf(cfg), accessToken])
@@ -177,7 +185,7 @@ describe('csp: OAuth app', () => {
     expect(form(seen[0].body)).toEqual({ grant_type: 'client_credentials' })
     expect(seen[0].url.search).toBe('')
     expect(seen[0].headers).toMatchObject({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' })
-    expect(result).toMatchObject({ accessToken, org: ORG_ID, subject: 'app-7f3e', apiTokenExpiresAt: undefined, notices: [] })
+    expect(result).toMatchObject({ accessToken, org: ORG_ID, subject: 'app-7f3e', notices: [] })
     // No expiry lookup for OAuth apps, whatever expiry-warning-days says.
     expect(details).toEqual([])
   })
@@ -317,7 +325,7 @@ describe('csp: refusals', () => {
       .post(API_TOKEN_PATH)
       .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
     const error = await rejectionOf(csp.exchange(h.context))
-    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('CSP API token exchange at console.cloud.vmware.com failed: connection reset (1 try).')
   })
 })
@@ -332,7 +340,7 @@ describe('csp: odd 200 answers', () => {
     ])
     const error = await rejectionOf(csp.exchange(h.context))
     expect(error.message).toBe(
-      'CSP (console.cloud.vmware.com) answered HTTP 200 OK, an HTML page ("Sign in") instead of an API answer: a proxy, firewall or outage page?; expected a JSON token response.',
+      'CSP (console.cloud.vmware.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; expected a JSON token response.',
     )
   })
 
@@ -346,6 +354,37 @@ describe('csp: odd 200 answers', () => {
     expect((await rejectionOf(csp.exchange(h.context))).message).toContain('fields present: none.')
     onExchange([], () => [200, { access_token: '  ', expires_in: 1799 }])
     expect((await rejectionOf(csp.exchange(h.context))).message).toContain('without an access_token')
+  })
+
+  it.each([
+    ['a byte-order mark', (json: string) => `\uFEFF${json}`],
+    ["the )]}' guard", (json: string) => `)]}',\n${json}`],
+  ])('reads a token answer with %s in front', async (_name, wrap) => {
+    const h = harness(cspConfig())
+    const { accessToken, body } = answer()
+    onExchange([], () => [200, wrap(JSON.stringify(body)), { 'Content-Type': 'application/json' }])
+    expect((await csp.exchange(h.context)).accessToken).toBe(accessToken)
+  })
+
+  it.each([
+    ['junk after the JSON', (json: string) => `${json} trailing junk`],
+    ['a body cut after the token', (json: string) => json.slice(0, json.indexOf('"access_token"') + 40)],
+    ['a body cut inside the token', (json: string) => json.slice(0, json.indexOf('"access_token"') + 40 + 20)],
+  ])('fails on %s without quoting it, the token masked first', async (_name, mangle) => {
+    const h = harness(cspConfig())
+    const { accessToken, body } = answer()
+    // The access token last, so that a cut keeps its start.
+    const { access_token: _, ...rest } = body
+    const json = JSON.stringify({ ...rest, access_token: accessToken })
+    const mangled = mangle(json)
+    onExchange([], () => [200, mangled, { 'Content-Type': 'application/json' }])
+    const error = await rejectionOf(csp.exchange(h.context))
+    expect(error.message).toMatch(/answered HTTP 200 OK with (JSON that does not parse|a JSON object)/)
+    expect(error.message).toContain(`(${mangled.length} bytes)`)
+    const shown = mangled.slice(mangled.indexOf('"access_token"') + 16)
+    expect(leakedPieces(error.message, shown, 8)).toEqual([])
+    // What of the token came is masked, so the runner hides it wherever it shows.
+    expect(h.masked.some((value) => accessToken.startsWith(value) && value.length >= 8)).toBe(true)
   })
 
   it.each([
@@ -427,7 +466,8 @@ describe('csp: API token expiry lookup', () => {
     expect(details[0].url.search).toBe('')
     expect(JSON.parse(details[0].body)).toEqual({ tokenValue: tokenOf(cfg) })
     expect(details[0].headers).toMatchObject({ 'content-type': 'application/json', accept: 'application/json' })
-    expect(result.apiTokenExpiresAt).toEqual(new Date(expiresAt))
+    expect(apiTokenExpiresAt(result)).toBe(new Date(expiresAt).toISOString())
+    expect(result.summaryRows).toEqual([['API token expires', new Date(expiresAt).toISOString()]])
     expect(result.notices).toEqual([])
     expect(h.logs.filter((l) => l.level === 'warning')).toEqual([])
   })
@@ -439,7 +479,7 @@ describe('csp: API token expiry lookup', () => {
     onDetails([], () => [200, { expiresAt }])
     const result = await csp.exchange(h.context)
     const iso = new Date(expiresAt).toISOString()
-    expect(result.apiTokenExpiresAt?.toISOString()).toBe(iso)
+    expect(apiTokenExpiresAt(result)).toBe(iso)
     const warnings = h.logs.filter((l) => l.level === 'warning').map((l) => l.message)
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain(`The CSP API token expires on ${iso} (in 5 days).`)
@@ -488,7 +528,7 @@ describe('csp: API token expiry lookup', () => {
     onExchange([], () => [200, answer().body])
     onDetails([], () => [200, { expiresAt }])
     const result = await csp.exchange(h.context)
-    expect(result.apiTokenExpiresAt).toBeNull()
+    expect(apiTokenExpiresAt(result)).toBe('')
     expect(result.notices).toEqual([])
   })
 
@@ -509,7 +549,7 @@ describe('csp: API token expiry lookup', () => {
       .reply(200, { expiresAt: Date.now() + DAY })
     const result = await csp.exchange(h.context)
     expect(details).toHaveLength(1)
-    expect(result.apiTokenExpiresAt).toBeNull()
+    expect(apiTokenExpiresAt(result)).toBe('')
     expect(result.notices).toEqual([])
     const unknown = h.logs.filter((l) => l.message.startsWith('API token expiry unknown'))
     expect(unknown).toEqual([{ level: 'debug', message: `API token expiry unknown: the details lookup ${debugText}` }])
@@ -523,8 +563,8 @@ describe('csp: API token expiry lookup', () => {
       .post(DETAILS_PATH)
       .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
     const result = await csp.exchange(h.context)
-    expect(result.apiTokenExpiresAt).toBeNull()
-    expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (NetworkError)')
+    expect(apiTokenExpiresAt(result)).toBe('')
+    expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (RequestError)')
   })
 
   it('waits no longer than the grace period for a lookup that hangs', async () => {
@@ -540,7 +580,7 @@ describe('csp: API token expiry lookup', () => {
     expect(EXPIRY_LOOKUP_GRACE_MS).toBeLessThanOrEqual(2000)
     expect(elapsed).toBeGreaterThanOrEqual(EXPIRY_LOOKUP_GRACE_MS - 50)
     expect(elapsed).toBeLessThan(EXPIRY_LOOKUP_GRACE_MS + 1000)
-    expect(result.apiTokenExpiresAt).toBeNull()
+    expect(apiTokenExpiresAt(result)).toBe('')
     expect(h.logs.map((l) => l.message)).toContain(
       `API token expiry unknown: no answer from the details lookup within ${EXPIRY_LOOKUP_GRACE_MS} ms of the exchange`,
     )
@@ -556,8 +596,8 @@ describe('csp: API token expiry lookup', () => {
     const started = Date.now()
     const result = await csp.exchange(h.context)
     expect(Date.now() - started).toBeLessThan(1000)
-    expect(result.apiTokenExpiresAt).toBeNull()
-    expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (NetworkError)')
+    expect(apiTokenExpiresAt(result)).toBe('')
+    expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (RequestError)')
   })
 
   it('sends no lookup at all with expiry-warning-days 0', async () => {
@@ -570,7 +610,8 @@ describe('csp: API token expiry lookup', () => {
       .reply(recorder(details, () => [200, { expiresAt: Date.now() + DAY }]))
     const result = await csp.exchange(h.context)
     expect(details).toEqual([])
-    expect(result.apiTokenExpiresAt).toBeUndefined()
+    expect(apiTokenExpiresAt(result)).toBeUndefined()
+    expect(result.outputs).toBeUndefined()
   })
 
   it('is abandoned quietly when the exchange is refused', async () => {
@@ -623,20 +664,9 @@ describe('csp: API token expiry lookup', () => {
 })
 
 describe('csp: revoke and claims', () => {
-  it('says plainly that a CSP access token cannot be revoked, and when it expires, without a request', async () => {
-    const state: PostState = {
-      provider: 'csp',
-      baseUrl: CSP_DEFAULT_URL,
-      expiresAt: '2031-02-03T04:05:06.000Z',
-      revoke: true,
-      timeoutMs: 1000,
-      maxAttempts: 1,
-    }
-    const send = () => Promise.reject(new Error('no request expected'))
-    const message = await csp.revoke({ state, send, log: { info() {}, warning() {}, debug() {} } })
-    expect(message).toContain('cannot be revoked')
-    expect(message).toContain('2031-02-03T04:05:06.000Z')
-    expect(csp.revocable).toBe(false)
+  it('has no revoke, and says why in a sentence of its own', () => {
+    expect(csp.revoke).toBeUndefined()
+    expect(csp.cannotRevoke).toMatch(/no way to revoke an access token/)
   })
 
   it('readJwtClaims reads the payload of a JWT, and nothing else', () => {

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { vi } from 'vitest'
-import { createHttp, type Send } from '../../src/http.ts'
-import { CSP_DEFAULT_URL, type Config } from '../../src/inputs.ts'
+import type { Config } from '../../src/config.ts'
+import { createHttp, type Send } from '../../src/http/request.ts'
 import type { ExchangeContext } from '../../src/providers/types.ts'
 import { Secrets } from '../../src/secrets.ts'
 
@@ -85,6 +85,8 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
+export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
+
 export function config(overrides: Partial<Config> = {}): Config {
   return {
     provider: 'csp',
@@ -129,7 +131,7 @@ export function harness(cfg: Config, options: { events?: string[] } = {}): Harne
     warning: (message: string) => logs.push({ level: 'warning', message: secrets.redact(message) }),
     debug: (message: string) => logs.push({ level: 'debug', message: secrets.redact(message) }),
   }
-  const send = createHttp({
+  const { send } = createHttp({
     userAgent: 'vmw-token-action/test',
     timeoutMs: cfg.timeoutMs,
     maxAttempts: cfg.maxAttempts,

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import {
-  CSP_DEFAULT_URL,
-  InputError,
-  parseBoolean,
-  parseCaCertificates,
-  parseInteger,
-  parseProvider,
-  readInputs,
-  type Config,
-} from '../../src/inputs.ts'
+import type { Config } from '../../src/config.ts'
+import { InputError } from '../../src/errors.ts'
+import { parseBoolean, parseCaCertificates, parseInteger, parseProvider, readInputs } from '../../src/inputs.ts'
 import { Secrets } from '../../src/secrets.ts'
 import { fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
-import { ORG_ID, secretToken, testCaPem } from './helpers.ts'
+import { CSP_DEFAULT_URL, ORG_ID, secretToken, testCaPem } from './helpers.ts'
 
 interface Outcome {
   core: FakeCore
@@ -110,15 +103,28 @@ describe('readInputs: provider', () => {
     expect(error.message).toMatch(/Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\)\.$/)
   })
 
-  it('cuts a very long provider value short in the message', () => {
+  // The runner masks a secret only as a whole value: a cut piece of one pasted here would show.
+  it('describes a long provider value by its length instead of quoting a piece of it', () => {
     const error = failure(csp({ provider: 'x'.repeat(500) }))
-    expect(error.message).toContain(`'${'x'.repeat(60)}...'`)
-    expect(error.message).not.toContain('x'.repeat(61))
+    expect(error.message).toContain('a value of 500 characters (not shown)')
+    expect(error.message).not.toContain('xxxxxxxx')
   })
 
+  it.each(['org', 'provider', 'timeout-seconds', 'max-attempts', 'export-env', 'revoke', 'expiry-warning-days', 'env-name'])(
+    'quotes a secret pasted into %s whole or not at all, never cut',
+    (input) => {
+      for (const pasted of [secretToken(40), secretToken(65), `${secretToken(30)}\n${secretToken(30)}`]) {
+        const error = failure(csp({ [input]: pasted }))
+        expect(error.input).toBe(input)
+        const quotedWhole = error.message.includes(`'${pasted}'`)
+        expect(quotedWhole || leakedPieces(error.message, pasted, 4).length === 0, error.message).toBe(true)
+      }
+    },
+  )
+
   it('parseProvider alone', () => {
-    expect(parseProvider('')).toBe('csp')
-    expect(parseProvider('VCD')).toBe('vcd')
+    expect(parseProvider('').name).toBe('csp')
+    expect(parseProvider('VCD').name).toBe('vcd')
     expect(() => parseProvider('vcd2')).toThrow(InputError)
   })
 })
@@ -161,7 +167,7 @@ describe('readInputs: credentials', () => {
   it('refuses OAuth app inputs for vcd, naming the input given', () => {
     const withId = failure({ provider: 'vcd', url: 'https://vcd.example.com', 'client-id': 'app', 'client-secret': secretToken() })
     expect(withId.input).toBe('client-id')
-    expect(withId.message).toContain('Cloud Director takes api-token')
+    expect(withId.message).toContain('not used by provider vcd (VMware Cloud Director); it takes api-token')
     const secretOnly = failure({ provider: 'vcd', url: 'https://vcd.example.com', 'client-secret': secretToken() })
     expect(secretOnly.input).toBe('client-secret')
   })
@@ -374,7 +380,7 @@ describe('readInputs: org', () => {
   it.each(['a b', 'a/b', 'a\\b', 'a?b', 'a#b', '.', '..', 'a\u0000b', 'a\u007fb', 'x'.repeat(257)])('refuses vcd org %j', (org) => {
     const error = failure(vcd({ org }))
     expect(error.input).toBe('org')
-    expect(error.message).toContain('Cloud Director organization name')
+    expect(error.message).toContain('must be an organization name')
   })
 })
 
@@ -384,6 +390,10 @@ describe('readInputs: env-name', () => {
     expect(ok(csp({ 'env-name': 'TMC_TOKEN' })).envName).toBe('TMC_TOKEN')
     expect(ok(csp({ 'env-name': '_x1' })).envName).toBe('_x1')
     expect(ok(csp({ 'env-name': 'MY_PATH' })).envName).toBe('MY_PATH')
+    // Names the tools users feed the token to read: not reserved.
+    for (const name of ['VCD_TOKEN', 'VCD_API_TOKEN', 'TF_VAR_vcd_token', 'TMC_API_TOKEN', 'VRA_REFRESH_TOKEN', 'CSP_AUTH_TOKEN']) {
+      expect(ok(csp({ 'env-name': name })).envName).toBe(name)
+    }
   })
 
   it.each(['1TOKEN', 'MY-TOKEN', 'MY TOKEN', 'TOKEN=1', 'TÖKEN', 'T'.repeat(257)])('refuses the invalid name %j', (name) => {
@@ -406,6 +416,36 @@ describe('readInputs: env-name', () => {
     'path',
     'CI',
     'HOME',
+    // What later steps' shells and runtimes execute or obey (the adversarial review's list, and kin).
+    'PROMPT_COMMAND',
+    'PS4',
+    'SHELLOPTS',
+    'BASHOPTS',
+    'JAVA_TOOL_OPTIONS',
+    '_JAVA_OPTIONS',
+    'JDK_JAVA_OPTIONS',
+    'PERL5OPT',
+    'PERL5LIB',
+    'RUBYOPT',
+    'PYTHONPATH',
+    'PYTHONSTARTUP',
+    'GIT_SSH_COMMAND',
+    'GIT_CONFIG_GLOBAL',
+    'https_proxy',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'all_proxy',
+    'SSL_CERT_FILE',
+    'CURL_CA_BUNDLE',
+    'REQUESTS_CA_BUNDLE',
+    'GCONV_PATH',
+    'DOTNET_STARTUP_HOOKS',
+    'STATE_token',
+    'INPUT_API-TOKEN'.replace('-', '_'),
+    'BASH_FUNC_x',
+    'IFS',
+    'EDITOR',
+    'NPM_CONFIG_USERCONFIG',
   ])('refuses the reserved name %s', (name) => {
     const error = failure(csp({ 'env-name': name }))
     expect(error.input).toBe('env-name')
@@ -463,9 +503,10 @@ describe('readInputs: booleans and integers', () => {
   })
 
   it('parseInteger', () => {
-    expect(parseInteger('n', '', 7, 1, 10)).toBe(7)
-    expect(parseInteger('n', '010', 7, 1, 10)).toBe(10)
-    expect(() => parseInteger('n', '99999999999999999999', 7, 1, 10)).toThrow(/from 1 to 10/)
+    const bounds = { fallback: 7, min: 1, max: 10 }
+    expect(parseInteger('n', '', bounds)).toBe(7)
+    expect(parseInteger('n', '010', bounds)).toBe(10)
+    expect(() => parseInteger('n', '99999999999999999999', bounds)).toThrow(/from 1 to 10/)
   })
 })
 

@@ -1,12 +1,9 @@
 import nock from 'nock'
-import tls from 'node:tls'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { CSP_DEFAULT_URL } from '../../src/inputs.ts'
-import { post } from '../../src/post.ts'
-import type { PostState } from '../../src/providers/types.ts'
-import { STATE_KEY } from '../../src/publish.ts'
-import { expectMaskedBeforeUse, fakeCore, type FakeCore } from './fake-core.ts'
-import { recorder, secretToken, testCaPem, type Seen } from './helpers.ts'
+import { run as post } from '../../src/post.ts'
+import { STATE_KEY, type PostState } from '../../src/post-state.ts'
+import { expectMaskedBeforeUse, fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
+import { CSP_DEFAULT_URL, recorder, secretToken, testCaPem, type Seen } from './helpers.ts'
 
 const VCD = 'https://vcd.example.com'
 const SESSION = '/cloudapi/1.0.0/sessions/current'
@@ -28,16 +25,16 @@ function vcdState(overrides: Partial<PostState> = {}): PostState {
     revoke: true,
     timeoutMs: 2000,
     maxAttempts: 1,
-    apiVersion: '38.1',
+    data: { apiVersion: '38.1' },
     accessToken: secretToken(64),
     ...overrides,
   }
 }
 
-function coreWith(state: PostState | string | undefined, inputs: Record<string, string> = {}): FakeCore {
+function coreWith(state: PostState | Record<string, unknown> | string | undefined, inputs: Record<string, string> = {}): FakeCore {
   const saved: Record<string, string> =
     state === undefined ? {} : { [STATE_KEY]: typeof state === 'string' ? state : JSON.stringify(state) }
-  return fakeCore({ inputs, state: { isPost: 'true', ...saved } })
+  return fakeCore({ inputs, state: saved })
 }
 
 /** Records every request to the Cloud Director host; answers logout with `status`. */
@@ -84,7 +81,7 @@ describe('post', () => {
   })
 
   it('uses the saved API version for the legacy logout', async () => {
-    const core = coreWith(vcdState({ apiVersion: '33.0' }))
+    const core = coreWith(vcdState({ data: { apiVersion: '33.0' } }))
     const seen = logoutServer(204)
     await post(core, NOW)
     expect(seen.map((s) => s.url.pathname)).toEqual(['/api/session'])
@@ -172,27 +169,56 @@ describe('post', () => {
     neverFails(core)
     expect(seen).toEqual([])
     expect(core.messages('warning')).toEqual([
-      "Could not revoke the access token: no provider named 'aws'. The access token stays valid until it expires at 2030-01-01T13:00:00.000Z.",
+      "Not revoking: the state the main step saved cannot be trusted (its provider 'aws' is not one this action knows), so nothing was sent.",
     ])
   })
 
-  it('only warns on a state it cannot read', async () => {
-    const core = coreWith('{not json')
+  it('only warns on a state that is not JSON, without quoting any of it', async () => {
+    const token = secretToken(64)
+    const core = coreWith(`{"accessToken":"${token}"`)
     await post(core, NOW)
     neverFails(core)
-    expect(core.messages('warning')).toHaveLength(1)
-    expect(core.messages('warning')[0]).toMatch(/^Could not revoke the access token: /)
+    expect(core.messages('warning')).toEqual([
+      `Not revoking: the state the main step saved cannot be trusted (it is not the JSON the main step writes (${token.length + 17} characters)), so nothing was sent.`,
+    ])
+    for (const line of core.printed()) expect(leakedPieces(line, token)).toEqual([])
   })
 
-  it('reads ca-certificate again and trusts it for the logout', async () => {
-    const pem = testCaPem()
-    const spy = vi.spyOn(tls, 'setDefaultCACertificates').mockImplementation(() => {})
-    const core = coreWith(vcdState(), { 'ca-certificate': pem })
+  // Whoever can change the state file must not be able to send the token elsewhere, or hold the job.
+  it.each([
+    ['an http url to a host that is not loopback', { baseUrl: 'http://evil.example' }, /url is unsafe for a token: it uses http:/],
+    ['a url with a user part', { baseUrl: 'https://u:p@vcd.example.com' }, /user name or password/],
+    ['a url with a query', { baseUrl: 'https://vcd.example.com/?x=1' }, /query string/],
+    ['a url that is no URL', { baseUrl: 'vcd.example.com' }, /url is not a URL/],
+    ['a million attempts', { maxAttempts: 1_000_000 }, /attempts are not 1-10/],
+    ['no attempts', { maxAttempts: 0 }, /attempts are not 1-10/],
+    ['attempts as text', { maxAttempts: '3' }, /attempts are not 1-10/],
+    ['a timeout of a day', { timeoutMs: 86_400_000 }, /timeout is not 1-600 s/],
+    ['a timeout of a fraction', { timeoutMs: 1500.5 }, /timeout is not 1-600 s/],
+    ['an expiry that is not a date', { expiresAt: 'tomorrow' }, /expiry is not an ISO 8601 UTC date/],
+    ['an expiry of 2030-13-45', { expiresAt: '2030-13-45T00:00:00.000Z' }, /expiry is not an ISO 8601 UTC date/],
+    ['a revoke flag as text', { revoke: 'yes' }, /revoke flag/],
+    ['an access token with a line break', { accessToken: 'abc\n::warning::x' }, /access token is not a token/],
+    ['provider data that is not strings', { data: { apiVersion: 38 } }, /provider's data/],
+    ['a provider that is not a name', { provider: '../x' }, /provider is not a name/],
+    ['revoke true without a token', { accessToken: undefined }, /keeps no access token/],
+  ])('only warns, sending nothing, on a state with %s', async (_name, change, reason) => {
+    const core = coreWith({ ...vcdState(), ...change })
+    const seen = logoutServer(204)
+    await post(core, NOW)
+    neverFails(core)
+    expect(seen).toEqual([])
+    const [warning] = core.messages('warning')
+    expect(warning).toMatch(/^Not revoking: the state the main step saved cannot be trusted \(/)
+    expect(warning).toMatch(reason)
+    expect(warning).toMatch(/so nothing was sent\.$/)
+  })
+
+  it('reads ca-certificate again for the logout', async () => {
+    const core = coreWith(vcdState(), { 'ca-certificate': testCaPem() })
     const seen = logoutServer(204)
     await post(core, NOW)
     expect(core.inputsRead).toContain('ca-certificate')
-    expect(spy).toHaveBeenCalledTimes(1)
-    expect(String(spy.mock.calls[0][0].at(-1)).replace(/\s/g, '')).toBe(pem.replace(/\s/g, ''))
     expect(seen).toHaveLength(1)
     neverFails(core)
   })

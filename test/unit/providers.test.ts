@@ -1,31 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { csp } from '../../src/providers/csp.ts'
-import { isProviderName, PROVIDER_NAMES, providerFor } from '../../src/providers/index.ts'
+import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
 import { vcd } from '../../src/providers/vcd.ts'
-import { isLoopback, splitAtMarker } from '../../src/url.ts'
+import { isLoopback, splitAtMarker, unsafeUrlReason } from '../../src/url.ts'
+
+const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
     expect(PROVIDER_NAMES).toEqual(['csp', 'vcd'])
-    expect(providerFor('csp')).toBe(csp)
-    expect(providerFor('vcd')).toBe(vcd)
-    for (const name of PROVIDER_NAMES) expect(providerFor(name).name).toBe(name)
+    expect(findProvider('csp')).toBe(csp)
+    expect(findProvider('vcd')).toBe(vcd)
+    for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
   })
 
   it('knows no other name, not even an inherited property', () => {
-    for (const name of ['CSP', 'aws', 'toString', 'constructor', '__proto__', '']) expect(isProviderName(name), name).toBe(false)
-    expect(() => providerFor('toString')).toThrow("no provider named 'toString'")
-    expect(() => providerFor('x'.repeat(100))).toThrow(`no provider named '${'x'.repeat(40)}'`)
+    for (const name of ['CSP', 'aws', 'toString', 'constructor', '__proto__', '']) expect(findProvider(name), name).toBeUndefined()
   })
 
   it('gives each provider what the input checks need', () => {
-    expect(csp).toMatchObject({ acceptsOAuthApp: true, defaultUrl: 'https://console.cloud.vmware.com', revocable: false })
-    expect(vcd).toMatchObject({ acceptsOAuthApp: false, revocable: true })
+    expect(csp).toMatchObject({ credentials: ['api-token', 'oauth-app'], defaultUrl: 'https://console.cloud.vmware.com' })
+    expect(csp.revoke).toBeUndefined()
+    expect(csp.cannotRevoke).toMatch(/\w/)
+    expect(vcd).toMatchObject({ credentials: ['api-token'] })
+    expect(vcd.revoke).toBeTypeOf('function')
     expect(vcd.defaultUrl).toBeUndefined()
-    for (const provider of [csp, vcd]) {
+    for (const name of PROVIDER_NAMES) {
+      const provider = findProvider(name)!
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
       expect(provider.credentialHelp).not.toBe('')
+      expect(provider.title).not.toBe('')
+      // Exactly one of the two: revoke, or a sentence saying why not.
+      expect(typeof provider.revoke === 'function').not.toBe(typeof provider.cannotRevoke === 'string')
     }
+  })
+})
+
+describe('provider-neutral core', () => {
+  // Every name users call a provider by, and the protocol words only a provider knows.
+  const PROVIDER_WORDS =
+    /\b(csp|vcd|vcfa|aria|vra|vrealize|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens)\b/i
+
+  function sourceFiles(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) return entry.name === 'providers' ? [] : sourceFiles(path)
+      return entry.name.endsWith('.ts') ? [path] : []
+    })
+  }
+
+  it('no module outside src/providers/ names a provider or its protocol', () => {
+    const files = sourceFiles(SRC)
+    expect(files.length).toBeGreaterThan(10)
+    const offending = files.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, index) => ({ line, index }))
+        .filter(({ line }) => PROVIDER_WORDS.test(line))
+        .map(({ line, index }) => `${relative(SRC, file)}:${index + 1}: ${line.trim()}`),
+    )
+    expect(offending).toEqual([])
+  })
+
+  it('the check would see a provider word', () => {
+    expect(PROVIDER_WORDS.test("throw new Error('Cloud Director refused')")).toBe(true)
+    expect(PROVIDER_WORDS.test('const path = `/oauth/tenant/x`')).toBe(true)
+    expect(PROVIDER_WORDS.test('the provider refused the token')).toBe(false)
   })
 })
 
@@ -45,6 +87,16 @@ describe('url helpers', () => {
     expect(split('https://h.example//a//b/', ['api'])).toEqual({ root: 'https://h.example/a/b', rest: [] })
     expect(split('https://h.example:8443', ['api'])).toEqual({ root: 'https://h.example:8443', rest: [] })
     expect(split('https://api.example.com/apis/apix', ['api'])).toEqual({ root: 'https://api.example.com/apis/apix', rest: [] })
+  })
+
+  it('unsafeUrlReason: https, or http to loopback, without a user part or a query', () => {
+    for (const url of ['https://h.example', 'https://h.example:8443/p', 'http://127.0.0.1:1', 'http://localhost', 'http://[::1]:8080']) {
+      expect(unsafeUrlReason(new URL(url)), url).toBeUndefined()
+    }
+    expect(unsafeUrlReason(new URL('http://h.example'))).toMatch(/not loopback/)
+    expect(unsafeUrlReason(new URL('ftp://h.example'))).toMatch(/ftp:/)
+    expect(unsafeUrlReason(new URL('https://u:p@h.example'))).toMatch(/user name or password/)
+    expect(unsafeUrlReason(new URL('https://h.example/?t=1'))).toMatch(/query/)
   })
 
   it('isLoopback', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { csp } from '../../src/providers/csp.ts'
-import type { PostState, TokenResult } from '../../src/providers/types.ts'
+import { STATE_KEY, type PostState } from '../../src/post-state.ts'
+import type { TokenResult } from '../../src/providers/types.ts'
 import { vcd } from '../../src/providers/vcd.ts'
-import { IS_POST, publishRefreshToken, publishToken, STATE_KEY, summaryOfToken, writeSummary } from '../../src/publish.ts'
+import { publishRefreshToken, publishToken, summaryOfToken, writeSummary } from '../../src/publish.ts'
 import { expectMaskedBeforeUse, fakeCore } from './fake-core.ts'
 import { config, ORG_ID, secretToken } from './helpers.ts'
 
@@ -24,7 +25,7 @@ describe('publishToken', () => {
   it('sets the outputs, the env var and the state for the post step, in that order', () => {
     const core = fakeCore()
     const cfg = config({ timeoutMs: 7000, maxAttempts: 3 })
-    const res = result({ apiTokenExpiresAt: new Date('2030-06-01T00:00:00Z') })
+    const res = result({ outputs: { 'api-token-expires-at': '2030-06-01T00:00:00.000Z' } })
     const state = publishToken(core, cfg, csp, res, NOW)
 
     expect(core.commands.map((c) => `${c.kind} ${c.name}`)).toEqual([
@@ -55,8 +56,6 @@ describe('publishToken', () => {
       revoke: true,
       timeoutMs: 7000,
       maxAttempts: 3,
-      apiVersion: undefined,
-      accessToken: undefined,
     } satisfies PostState)
     expect(JSON.parse(core.states()[STATE_KEY])).toEqual(JSON.parse(JSON.stringify(state)))
     // CSP cannot revoke: the token is not kept.
@@ -75,30 +74,37 @@ describe('publishToken', () => {
     expect(none.outputs()['access-token']).toBe(res.accessToken)
   })
 
-  it('sets api-token-expires-at empty when the API token never expires, and not at all when not looked up', () => {
-    const never = fakeCore()
-    publishToken(never, config(), csp, result({ apiTokenExpiresAt: null }), NOW)
-    expect(never.outputs()['api-token-expires-at']).toBe('')
-    const unknown = fakeCore()
-    publishToken(unknown, config(), csp, result(), NOW)
-    expect(unknown.outputs()).not.toHaveProperty('api-token-expires-at')
+  it("sets the provider's own outputs as it gives them, and no others", () => {
+    const core = fakeCore()
+    publishToken(core, config(), csp, result({ outputs: { 'api-token-expires-at': '' } }), NOW)
+    expect(core.outputs()['api-token-expires-at']).toBe('')
+    const none = fakeCore()
+    publishToken(none, config(), csp, result(), NOW)
+    expect(Object.keys(none.outputs()).sort()).toEqual(['access-token', 'expires-at', 'expires-in', 'org', 'subject', 'token-type'])
+  })
+
+  it('replaces control characters in the org and subject a provider reported', () => {
+    const core = fakeCore()
+    publishToken(core, config(), csp, result({ org: 'acme\r\n', subject: 'ops\n::warning::x' }), NOW)
+    expect(core.outputs()).toMatchObject({ org: 'acme  ', subject: 'ops ::warning::x' })
   })
 
   it('keeps the access token for a Cloud Director logout, unless revoke is false', () => {
     const core = fakeCore()
-    const res = result({ apiVersion: '38.1', org: 'System', subject: 'ci-bot', expiresIn: 86400 })
+    const res = result({ outputs: { 'api-version': '38.1' }, revokeData: { apiVersion: '38.1' }, org: 'System', expiresIn: 86400 })
     const state = publishToken(core, config({ provider: 'vcd', baseUrl: 'https://vcd.example.com' }), vcd, res, NOW)
     expect(core.outputs()['api-version']).toBe('38.1')
     expect(state).toMatchObject({
       provider: 'vcd',
       accessToken: res.accessToken,
-      apiVersion: '38.1',
+      data: { apiVersion: '38.1' },
       expiresAt: '2030-05-07T07:08:09.000Z',
     })
 
     const kept = fakeCore()
     const noRevoke = publishToken(kept, config({ provider: 'vcd', revoke: false }), vcd, res, NOW)
     expect(noRevoke.accessToken).toBeUndefined()
+    expect(noRevoke.data).toBeUndefined()
     expect(noRevoke.revoke).toBe(false)
     expect(kept.states()[STATE_KEY]).not.toContain(res.accessToken)
   })
@@ -135,22 +141,22 @@ describe('summaryOfToken', () => {
   const row = (name: string, value: string) => `| ${name} | ${value} |`
 
   it('lists provider, host, org, subject, expiry and revocation for CSP, with no secret', () => {
-    const { text, res, state } = summary({ result: { apiTokenExpiresAt: new Date('2030-06-01T00:00:00Z') } })
+    const { text, res, state } = summary({ result: { summaryRows: [['API token expires', '2030-06-01T00:00:00.000Z']] } })
     expect(text).toMatch(/^### VMware access token issued\n/)
-    expect(text).toContain(row('Provider', 'VMware Cloud Services (`csp`)'))
+    expect(text).toContain(row('Provider', 'VMware Cloud Services (csp)'))
     expect(text).toContain(row('Host', 'console.tanzu.broadcom.com'))
     expect(text).toContain(row('Org', ORG_ID))
     expect(text).toContain(row('Subject', 'alice@example.com'))
     expect(text).toContain(row('Expires', `${state.expiresAt} (in 30 min)`))
-    expect(text).toContain(row('Revoke', 'not possible (CSP access tokens cannot be revoked)'))
+    expect(text).toContain(row('Revoke', `not possible (${csp.cannotRevoke})`))
     expect(text).toContain(row('API token expires', '2030-06-01T00:00:00.000Z'))
     expect(text).not.toContain('API version')
     expect(text).not.toContain(res.accessToken.slice(0, 8))
   })
 
   it('for Cloud Director says the token is revoked in the post step, and gives the API version', () => {
-    const { text } = summary({ provider: 'vcd', result: { apiVersion: '38.1', org: 'System', subject: 'ci-bot', expiresIn: 86400 } })
-    expect(text).toContain(row('Provider', 'VMware Cloud Director (`vcd`)'))
+    const { text } = summary({ provider: 'vcd', result: { summaryRows: [['API version', '38.1']], org: 'System', expiresIn: 86400 } })
+    expect(text).toContain(row('Provider', 'VMware Cloud Director (vcd)'))
     expect(text).toContain(row('Host', 'vcd.example.com:8443'))
     expect(text).toContain(row('Revoke', 'yes, in the post step at the end of the job'))
     expect(text).toContain(row('API version', '38.1'))
@@ -182,8 +188,18 @@ describe('summaryOfToken', () => {
     expect(text).toContain(row('Subject', 'evil \\| subject with a line'))
   })
 
+  it('shows HTML and Markdown from a provider as text, never as markup', () => {
+    const hostile = '<img src=x onerror=alert(1)> <script>x</script> [click](https://evil.example) **bold** `code`'
+    const { text } = summary({ result: { subject: hostile, org: '<b>org</b>' } })
+    const subjectRow = text.split('\n').find((line) => line.startsWith('| Subject |'))!
+    expect(subjectRow).not.toMatch(/<img|<script|[^\\]\]\(https|[^\\]\*\*bold|[^\\]`code/)
+    expect(subjectRow).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(subjectRow).toContain('\\[click\\](https://evil.example)')
+    expect(text).toContain(row('Org', '&lt;b&gt;org&lt;/b&gt;'))
+  })
+
   it('adds the notices as warnings', () => {
-    const notices = ['The CSP API token expires on 2030-05-10T00:00:00.000Z (in 3 days).', 'second']
+    const notices = ['The API token expires on 2030-05-10T00:00:00.000Z in 3 days.', 'second']
     const { text } = summary({ result: { notices } })
     expect(text).toContain(`> [!WARNING]\n> ${notices[0]}\n`)
     expect(text).toContain('> [!WARNING]\n> second\n')
@@ -203,9 +219,5 @@ describe('writeSummary', () => {
     expect(core.messages('summary')).toEqual([])
     expect(core.messages('debug')).toEqual([expect.stringMatching(/^job summary not written: Unable to find environment variable/)])
     expect(core.messages('warning')).toEqual([])
-  })
-
-  it('IS_POST and STATE_KEY are distinct state names', () => {
-    expect(IS_POST).not.toBe(STATE_KEY)
   })
 })

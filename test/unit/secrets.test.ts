@@ -71,29 +71,43 @@ describe('Secrets.redact', () => {
     expect(secrets.redact(`a ${token} b ${token}`)).toBe('a *** b ***')
   })
 
-  it("removes a 4+ character fragment such as the tail CSP echoes ('xxxxx...tN3NK')", () => {
-    const { secrets } = secretsWithMasks()
-    const token = upperToken(65)
-    secrets.mask(token)
-    const message = `invalid_grant: Invalid refresh token: xxxxx...${token.slice(-5)}`
-    const redacted = secrets.redact(message)
-    expect(redacted).toBe('invalid_grant: Invalid refresh token: xxxxx...***')
-    expect(leakedPieces(redacted, token, 4)).toEqual([])
-  })
-
-  it('removes fragments from the middle and the start of a secret', () => {
+  it('removes every 8+ character piece of a secret, from its start, middle and end', () => {
     const { secrets } = secretsWithMasks()
     const token = upperToken(40)
     secrets.mask(token)
-    expect(secrets.redact(`[${token.slice(10, 14)}] [${token.slice(0, 9)}]`)).toBe('[***] [***]')
+    const text = `[${token.slice(0, 8)}] [${token.slice(10, 22)}] [${token.slice(-9)}]`
+    expect(secrets.redact(text)).toBe('[***] [***] [***]')
+    expect(leakedPieces(secrets.redact(`${text} ${token}`), token, 8)).toEqual([])
   })
 
-  it('keeps 3-character fragments: too short to be told from ordinary text', () => {
+  it('keeps pieces shorter than 8 characters: they cannot be told from ordinary words', () => {
     const { secrets } = secretsWithMasks()
     const token = upperToken(40)
     secrets.mask(token)
-    const three = token.slice(5, 8)
-    expect(secrets.redact(`x ${three} y`)).toBe(`x ${three} y`)
+    const seven = token.slice(5, 12)
+    expect(secrets.redact(`x ${seven} y`)).toBe(`x ${seven} y`)
+  })
+
+  it('leaves ordinary words alone even when a secret contains them', () => {
+    const { secrets } = secretsWithMasks()
+    // Not random, as people's secrets sometimes are: words that also occur in messages.
+    secrets.mask('pass-word:62bc-64a9.exam-ple@ops')
+    const text = 'Issued for ops@example.org in org 62bc64a9-1111-2222-3333-444455556666: check the user name or password.'
+    expect(secrets.redact(text)).toBe(text)
+  })
+
+  it('hides a secret shorter than 8 characters only whole', () => {
+    const { secrets } = secretsWithMasks()
+    secrets.mask('k3y!Zq')
+    expect(secrets.redact('a k3y!Zq b k3y!')).toBe('a *** b k3y!')
+  })
+
+  it('hides every JWT, registered or not, and the start of a cut one', () => {
+    const { secrets } = secretsWithMasks()
+    const jwt = `eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.${upperToken(43)}`
+    expect(secrets.redact(`token ${jwt} end`)).toBe('token *** end')
+    expect(secrets.redact(`cut ${jwt.slice(0, 30)}`)).toBe('cut ***')
+    expect(secrets.redact('a sentence. eyJ is no token')).toBe('a sentence. eyJ is no token')
   })
 
   it('merges adjacent and overlapping hits into one ***', () => {
@@ -102,7 +116,7 @@ describe('Secrets.redact', () => {
     secrets.mask(a)
     secrets.mask(b)
     // Two secrets back to back, then a fragment straight after.
-    expect(secrets.redact(`<${a}${b}${a.slice(3, 9)}>`)).toBe('<***>')
+    expect(secrets.redact(`<${a}${b}${a.slice(3, 11)}>`)).toBe('<***>')
     // Separated by one character: two hits.
     expect(secrets.redact(`<${a}-${b}>`)).toBe('<***-***>')
   })
@@ -118,8 +132,40 @@ describe('Secrets.redact', () => {
     const { secrets } = secretsWithMasks()
     const tokens = [upperToken(30), secretToken(30), upperToken(12)]
     for (const token of tokens) secrets.mask(token)
-    const text = tokens.map((token) => `(${token.slice(-6)})`).join(' ')
+    const text = tokens.map((token) => `(${token.slice(-8)})`).join(' ')
     expect(secrets.redact(text)).toBe('(***) (***) (***)')
+  })
+})
+
+describe('Secrets.maskTokensIn', () => {
+  const jwt = (): string => `eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ${upperToken(12)}.${upperToken(40)}`
+
+  it('masks the token fields of a JSON body that does not parse, a cut value too', () => {
+    const { secrets, masked } = secretsWithMasks()
+    const [access, refresh, id, cut] = [secretToken(50), secretToken(30), secretToken(30), secretToken(20)]
+    secrets.maskTokensIn(`\uFEFF)]}',{"access_token": "${access}","refresh_token":"${refresh}", "id_token" : "${id}", "token":"${cut}`)
+    expect(masked).toEqual([access, refresh, id, cut])
+    expect(secrets.redact(`x ${refresh.slice(3, 14)} y`)).toBe('x *** y')
+  })
+
+  it('masks JWTs and token parameters anywhere in a body', () => {
+    const { secrets, masked } = secretsWithMasks()
+    const [a, b] = [jwt(), secretToken(30)]
+    secrets.maskTokensIn(`<html>${a}</html> access_token=${b}&x=1`)
+    expect(masked).toEqual([b, a])
+  })
+
+  it('leaves short values, nulls and other fields alone', () => {
+    const { secrets, masked } = secretsWithMasks()
+    secrets.maskTokensIn('{"access_token": null, "token": "short", "message": "Invalid refresh token", "tokenValue": "x"}')
+    expect(masked).toEqual([])
+  })
+
+  it('registers at most 32 values from one body, so a hostile body cannot flood the log', () => {
+    const { secrets, masked } = secretsWithMasks()
+    const fields = Array.from({ length: 100 }, (_, index) => `"token":"${secretToken(20)}${index}"`)
+    secrets.maskTokensIn(`{${fields.join(',')}}`)
+    expect(masked).toHaveLength(32)
   })
 })
 
@@ -132,12 +178,25 @@ describe('redactingLog', () => {
     const log = redactingLog(core, secrets)
     log.info(`info ${token}`)
     log.warning(`warning ${token.slice(4, 12)}`)
-    log.debug(`debug ${token.slice(-4)}`)
+    log.debug(`debug ${token.slice(-8)}`)
     expect(core.commands).toEqual([
       { kind: 'info', name: '', value: 'info ***' },
       { kind: 'warning', name: '', value: 'warning ***' },
       { kind: 'debug', name: '', value: 'debug ***' },
     ])
+  })
+})
+
+describe('redactingLog: provider text', () => {
+  it('replaces control characters, so no text can start a workflow command, and bounds each line', () => {
+    const core = fakeCore()
+    const log = redactingLog(core, secretsWithMasks().secrets)
+    log.info('Issued for ops\n::warning::fake in org \r::error::x\u2028y')
+    log.warning(`long ${'z'.repeat(5000)}`)
+    const [info, warning] = core.commands.map((command) => command.value)
+    expect(info).toBe('Issued for ops ::warning::fake in org  ::error::x y')
+    expect(warning.length).toBeLessThanOrEqual(2000)
+    expect(warning).toMatch(/\.\.\. \(\d+ more\)$/)
   })
 })
 

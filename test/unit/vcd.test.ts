@@ -1,9 +1,10 @@
 import nock from 'nock'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createHttp, NetworkError } from '../../src/http.ts'
-import type { Config } from '../../src/inputs.ts'
-import { ProviderError, type PostState } from '../../src/providers/types.ts'
-import { compareVersions, highestVersion, tokenPath, vcd } from '../../src/providers/vcd.ts'
+import type { Config } from '../../src/config.ts'
+import { ProviderError, UntrustedStateError } from '../../src/errors.ts'
+import { createHttp, RequestError } from '../../src/http/request.ts'
+import { compareVersions, highestVersion, readCloudDirectorError } from '../../src/providers/cloud-director-api.ts'
+import { tokenPath, vcd } from '../../src/providers/vcd.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { config, deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
@@ -122,7 +123,9 @@ describe('vcd: exchange', () => {
       expiresIn: 86400,
       org: 'System',
       subject: 'administrator',
-      apiVersion: '38.1',
+      outputs: { 'api-version': '38.1' },
+      summaryRows: [['API version', '38.1']],
+      revokeData: { apiVersion: '38.1' },
     })
     expect(h.masked).toEqual([tokenOf(cfg), accessToken])
     expect(h.publishRefreshToken).not.toHaveBeenCalled()
@@ -192,7 +195,7 @@ describe('vcd: exchange', () => {
     const seen = fakeVcd({ versions: () => [200, versionsXml(['31.0', '33.0', '32.0'])] })
     const result = await vcd.exchange(h.context)
     expect(seen.session).toEqual([])
-    expect(result).toMatchObject({ apiVersion: '33.0', org: 'System', subject: '' })
+    expect(result).toMatchObject({ outputs: { 'api-version': '33.0' }, org: 'System', subject: '' })
   })
 
   it('fails when the session is refused, saying the exchange itself worked', async () => {
@@ -282,7 +285,16 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
     expect(seen.logout).toHaveLength(1)
     expect(seen.logout[0].url.pathname).toBe(SESSION)
     expect(seen.logout[0].headers).toMatchObject({ authorization: `Bearer ${accessToken}`, accept: 'application/json;version=38.1' })
-    expect(h.logs.map((l) => l.message)).toContain('logged out the session of the failed step: HTTP 503')
+    // A logout the server refused is not reported as done.
+    const line = h.logs.map((l) => l.message).find((message) => message.includes('session of the failed step'))
+    expect(line).toBe('could not log out the session of the failed step: HTTP 503 Service Unavailable: busy')
+  })
+
+  it('says it logged the session out only when the server agreed', async () => {
+    const h = harness(vcdConfig({ maxAttempts: 1 }))
+    fakeVcd({ session: () => [403, { message: 'No access' }] })
+    await rejectionOf(vcd.exchange(h.context))
+    expect(h.logs.map((l) => l.message)).toContain('logged out the session of the failed step (HTTP 204)')
   })
 
   it('logs out without a version when the version lookup failed', async () => {
@@ -454,7 +466,7 @@ describe('vcd: refusals', () => {
       .replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }))
     nock(VCD).get('/api/versions').delay(10_000).reply(200, VERSIONS)
     const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toContain('host name not found (check url)')
     // An abandoned lookup ends without a line of its own; one left running would time out with one.
     await delay(400)
@@ -517,10 +529,10 @@ describe('highestVersion and compareVersions', () => {
 })
 
 describe('vcd: revoke', () => {
-  function revokeContext(state: Partial<PostState> = {}, maxAttempts = 2) {
+  function revokeContext(saved: { apiVersion?: string; accessToken?: string } = { apiVersion: '38.1' }, maxAttempts = 2) {
     const debug: string[] = []
     const sleeps: number[] = []
-    const send = createHttp({
+    const { send } = createHttp({
       userAgent: 'vmw-token-action/test',
       timeoutMs: 2000,
       maxAttempts,
@@ -530,19 +542,13 @@ describe('vcd: revoke', () => {
       },
       random: () => 0,
     })
-    const full: PostState = {
-      provider: 'vcd',
-      baseUrl: VCD,
-      expiresAt: '2031-01-01T00:00:00.000Z',
-      revoke: true,
-      timeoutMs: 2000,
-      maxAttempts,
-      apiVersion: '38.1',
-      accessToken: secretToken(64),
-      ...state,
-    }
-    return { context: { state: full, send, log: { info() {}, warning() {}, debug() {} } }, state: full, sleeps }
+    const accessToken = saved.accessToken ?? secretToken(64)
+    const data: Record<string, string> = saved.apiVersion === undefined ? {} : { apiVersion: saved.apiVersion }
+    const context = { baseUrl: VCD, accessToken, data, send, log: { info() {}, warning() {}, debug() {} } }
+    return { context, state: { accessToken }, sleeps }
   }
+
+  const revoke = vcd.revoke!
 
   it('logs out with DELETE sessions/current and the access token', async () => {
     const { context, state } = revokeContext()
@@ -550,19 +556,18 @@ describe('vcd: revoke', () => {
     nock(VCD)
       .delete(SESSION)
       .reply(recorder(seen, () => [204]))
-    expect(await vcd.revoke(context)).toBe('Logged out of Cloud Director: the access token is revoked.')
+    expect(await revoke(context)).toBe('Logged out of Cloud Director: the access token is revoked.')
     expect(seen).toHaveLength(1)
     expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=38.1', authorization: `Bearer ${state.accessToken}` })
-    expect(vcd.revocable).toBe(true)
   })
 
   it('logs out without a version when none is known', async () => {
-    const { context } = revokeContext({ apiVersion: undefined })
+    const { context } = revokeContext({})
     const seen: Seen[] = []
     nock(VCD)
       .delete(SESSION)
       .reply(recorder(seen, () => [200, {}]))
-    await vcd.revoke(context)
+    await revoke(context)
     expect(seen[0].headers.accept).toMatch(/^application\/json(;version=(3[6-9]|[4-9]\d)\.\d+)?$/)
   })
 
@@ -572,14 +577,14 @@ describe('vcd: revoke', () => {
     nock(VCD)
       .delete('/api/session')
       .reply(recorder(seen, () => [204]))
-    expect(await vcd.revoke(context)).toContain('Logged out')
+    expect(await revoke(context)).toContain('Logged out')
     expect(seen[0].headers).toMatchObject({ accept: 'application/*+xml;version=35.2', authorization: `Bearer ${state.accessToken}` })
   })
 
   it.each([401, 404])('takes HTTP %i as a session already gone', async (status) => {
     const { context } = revokeContext()
     nock(VCD).delete(SESSION).reply(status, { message: 'gone' })
-    expect(await vcd.revoke(context)).toBe(`The Cloud Director session was already gone (HTTP ${status}): nothing left to revoke.`)
+    expect(await revoke(context)).toBe(`The Cloud Director session was already gone (HTTP ${status}): nothing left to revoke.`)
   })
 
   it('throws on HTTP 500 after every try (the post step adds until when the token stays valid)', async () => {
@@ -589,20 +594,39 @@ describe('vcd: revoke', () => {
       .delete(SESSION)
       .times(2)
       .reply(recorder(seen, () => [500, { message: 'internal error' }]))
-    const error = await rejectionOf(vcd.revoke(context))
+    const error = await rejectionOf(revoke(context))
     expect(seen).toHaveLength(2)
     expect(sleeps).toHaveLength(1)
     expect(error.message).toBe('Cloud Director logout failed: HTTP 500 Internal Server Error: internal error (2 tries).')
   })
 
-  it('sends nothing when no access token was kept', async () => {
-    const { context } = revokeContext({ accessToken: undefined })
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION)
-      .optionally()
-      .reply(recorder(seen, () => [204]))
-    expect(await vcd.revoke(context)).toBe('No Cloud Director access token was kept: nothing to revoke.')
-    expect(seen).toEqual([])
+  it.each(['38.1; rm -rf', '', '1', 'x.y'])(
+    'refuses saved data whose API version %j is not a version, sending nothing',
+    async (apiVersion) => {
+      const { context } = revokeContext({ apiVersion })
+      const seen: Seen[] = []
+      nock(VCD)
+        .delete(SESSION)
+        .optionally()
+        .reply(recorder(seen, () => [204]))
+      if (apiVersion === '') return expect(await revoke(context)).toContain('Logged out')
+      expect(await rejectionOf(revoke(context))).toBeInstanceOf(UntrustedStateError)
+      expect(seen).toEqual([])
+    },
+  )
+})
+
+describe('readCloudDirectorError', () => {
+  it('reads the JSON and the XML error bodies, entities decoded', () => {
+    expect(readCloudDirectorError(JSON.stringify({ minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }))).toBe(
+      'invalid_grant: Invalid refresh token',
+    )
+    expect(readCloudDirectorError(JSON.stringify({ minorErrorCode: 'same', message: 'same' }))).toBe('same')
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error xmlns="http://www.vmware.com/vcloud/v1.5" stackTrace="..." ' +
+      'message="[ 1a2b ] Org &quot;acme&quot; &amp; friends &lt;none&gt;" majorErrorCode="403" minorErrorCode="ACCESS_TO_RESOURCE_IS_FORBIDDEN"/>'
+    expect(readCloudDirectorError(xml)).toBe('[ 1a2b ] Org "acme" & friends <none>')
+    expect(readCloudDirectorError('{"error":"x"}')).toBeUndefined()
+    expect(readCloudDirectorError('<html>')).toBeUndefined()
   })
 })

@@ -1,5 +1,5 @@
 /**
- * Runs the built action (dist/index.js) the way the GitHub runner runs a JavaScript action, and
+ * Runs the built action (action.yml's runs.main and runs.post bundles) the way the GitHub runner runs a JavaScript action, and
  * shows what a workflow log would show. Only erasable TypeScript: scripts run this file directly.
  *
  *   const step = await runStep({ step: 'main', inputs: { 'api-token': token, url }, env: { https_proxy } })
@@ -8,7 +8,7 @@
  *   job.main / job.post                              // StepResult
  *   job.log                                          // both steps' log lines as the runner shows them
  *
- * runStep spawns `process.execPath dist/index.js` (or $VMW_E2E_ACTION) with an env of only: PATH, INPUT_<NAME> for every
+ * runStep spawns `process.execPath <bundle>` (runs.main or runs.post of action.yml, under $VMW_E2E_DIST instead of dist/ when set) with an env of only: PATH, INPUT_<NAME> for every
  * action.yml input (defaults applied when the test gives none; NAME upper-cased, spaces to _,
  * hyphens kept), GITHUB_OUTPUT / GITHUB_ENV / GITHUB_STATE / GITHUB_PATH / GITHUB_STEP_SUMMARY
  * (fresh files per step), RUNNER_TEMP, GITHUB_ACTIONS=true, CI=true, STATE_<name> (post step, from
@@ -40,8 +40,15 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
-/** The bundle under test; VMW_E2E_ACTION points the whole suite at another build (e.g. a mutant). */
-export const DIST = process.env.VMW_E2E_ACTION ? resolve(process.env.VMW_E2E_ACTION) : join(ROOT, 'dist', 'index.js')
+/** The bundles under test: dist/, or another build that VMW_E2E_DIST points the whole suite at (e.g. a mutant). */
+export const DIST = process.env.VMW_E2E_DIST ? resolve(process.env.VMW_E2E_DIST) : join(ROOT, 'dist')
+
+/** The bundle the runner runs for a step: action.yml's runs.main or runs.post, inside DIST. */
+export function bundleFor(step: 'main' | 'post'): string {
+  const path = readActionYml().runs[step]
+  if (!path?.startsWith('dist/')) throw new Error(`action.yml runs.${step} is not a bundle in dist/: ${path}`)
+  return join(DIST, path.slice('dist/'.length))
+}
 
 export interface ActionYml {
   inputs: Record<string, { default?: string; required: boolean; description?: string }>
@@ -111,7 +118,7 @@ export interface StepOptions {
   timeoutMs?: number
   /** Show ::debug:: lines in the log (as with ACTIONS_STEP_DEBUG); they are parsed either way. */
   debug?: boolean
-  /** The bundle to run (default dist/index.js). */
+  /** The bundle to run (default: the step's bundle, see bundleFor). */
   action?: string
   /** Accept inputs action.yml does not declare (the runner only warns). Default false: a typo throws. */
   allowUnknownInputs?: boolean
@@ -201,7 +208,7 @@ export function stepFiles(
 /** Runs one step of the action in a child process and reads everything it produced. */
 export async function runStep(options: StepOptions): Promise<StepResult> {
   const step = options.step ?? 'main'
-  const action = options.action ?? DIST
+  const action = options.action ?? bundleFor(step)
   if (!existsSync(action)) throw new Error(`${action} does not exist: run 'npm run build' first.`)
   const yml = readActionYml()
   const unknown = Object.keys(options.inputs ?? {}).filter((name) => !(name in yml.inputs))

@@ -1,23 +1,17 @@
 import nock from 'nock'
 import { Readable } from 'node:stream'
-import tls from 'node:tls'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   backoffMs,
   BASE_DELAY_MS,
   createHttp,
-  decodeXml,
-  jsonObject,
   MAX_DELAY_MS,
-  NetworkError,
   plural,
-  responseReason,
+  RequestError,
   retryAfterMs,
-  trustCaCertificates,
   type HttpOptions,
-  type HttpResponse,
-} from '../../src/http.ts'
-import { recorder, secretToken, testCaPem, type Seen, rejectionOf } from './helpers.ts'
+} from '../../src/http/request.ts'
+import { recorder, secretToken, type Seen, rejectionOf } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
 
@@ -31,7 +25,7 @@ afterEach(() => {
 function client(options: Partial<HttpOptions> = {}) {
   const debug: string[] = []
   const sleeps: number[] = []
-  const send = createHttp({
+  const { send } = createHttp({
     userAgent: 'unit-test-agent/1.2',
     timeoutMs: 2000,
     maxAttempts: 3,
@@ -182,11 +176,11 @@ describe('createHttp: network failures', () => {
     expect(sleeps).toEqual([500])
   })
 
-  it('gives a NetworkError with the code and the try count when every try fails', async () => {
+  it('gives a RequestError with the code and the try count when every try fails', async () => {
     nock(ORIGIN).get('/x').times(3).replyWithError(networkError('ECONNRESET'))
     const { send, sleeps } = client({ maxAttempts: 3 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'CSP token exchange' }))
-    expect(error).toBeInstanceOf(NetworkError)
+    expect(error).toBeInstanceOf(RequestError)
     expect(error).toMatchObject({ code: 'ECONNRESET', attempts: 3 })
     expect(error.message).toBe('CSP token exchange at api.provider.example failed: connection reset (3 tries).')
     expect(sleeps).toEqual([500, 1000])
@@ -197,7 +191,7 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN).get('/x').optionally().reply(200)
     const { send, sleeps } = client({ maxAttempts: 4 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'lookup' }))
-    expect(error).toMatchObject({ name: 'NetworkError', code: 'ENOTFOUND', attempts: 1 })
+    expect(error).toMatchObject({ name: 'RequestError', code: 'ENOTFOUND', attempts: 1 })
     expect(error.message).toBe('lookup at api.provider.example failed: host name not found (check url) (1 try).')
     expect(sleeps).toEqual([])
   })
@@ -244,7 +238,7 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN).get('/x').optionally().reply(200)
     const { send } = client({ maxAttempts: 2 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
-    expect(error).toMatchObject({ name: 'NetworkError', code: `PROXY_${status}`, attempts: tries })
+    expect(error).toMatchObject({ name: 'RequestError', code: `PROXY_${status}`, attempts: tries })
     expect(error.message).toBe(
       `p at api.provider.example failed: the proxy (https_proxy) refused the tunnel with HTTP ${status}${hint} (${tries === 1 ? '1 try' : '2 tries'}).`,
     )
@@ -256,7 +250,7 @@ describe('createHttp: network failures', () => {
     const started = Date.now()
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/hang`, purpose: 'p' }))
     const elapsed = Date.now() - started
-    expect(error).toMatchObject({ name: 'NetworkError', code: 'TIMEOUT', attempts: 2 })
+    expect(error).toMatchObject({ name: 'RequestError', code: 'TIMEOUT', attempts: 2 })
     expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (2 tries).')
     expect(sleeps).toEqual([500])
     expect(elapsed).toBeGreaterThanOrEqual(290)
@@ -280,7 +274,7 @@ describe('createHttp: network failures', () => {
 })
 
 describe('createHttp: abort', () => {
-  it('stops a request in flight when the signal aborts, with no retry and no NetworkError', async () => {
+  it('stops a request in flight when the signal aborts, with no retry and no RequestError', async () => {
     nock(ORIGIN).get('/slow').delay(10_000).reply(200)
     nock(ORIGIN).get('/slow').optionally().reply(200)
     const { send, sleeps } = client({ timeoutMs: 10_000, maxAttempts: 3 })
@@ -411,102 +405,10 @@ describe('backoffMs', () => {
   })
 })
 
-describe('responseReason', () => {
-  const reason = (status: number, body: string, statusText = '') =>
-    responseReason({ status, statusText, body, headers: {} } satisfies Omit<HttpResponse, 'attempts'>)
-
-  it('gives the fields of a JSON error, once each', () => {
-    expect(reason(400, JSON.stringify({ error: 'invalid_grant', error_description: 'Token is expired' }), 'Bad Request')).toBe(
-      'HTTP 400 Bad Request: invalid_grant: Token is expired',
-    )
-    expect(
-      reason(400, JSON.stringify({ statusCode: 400, moduleCode: 513, message: 'invalid_grant: Invalid refresh token: xxxxx...tN3NK' })),
-    ).toBe('HTTP 400: invalid_grant: Invalid refresh token: xxxxx...tN3NK')
-    expect(reason(401, JSON.stringify({ minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }))).toBe(
-      'HTTP 401: invalid_grant: Invalid refresh token',
-    )
-    expect(reason(400, JSON.stringify({ error: 'same', message: 'same' }))).toBe('HTTP 400: same')
-    expect(reason(500, JSON.stringify({ error: 42 }))).toBe('HTTP 500: 42')
-  })
-
-  it('gives a JSON body without known fields as it is', () => {
-    expect(reason(400, '{"code": "E1",\n "detail": "x"}')).toBe('HTTP 400: {"code": "E1", "detail": "x"}')
-    expect(reason(400, '[1, 2]')).toBe('HTTP 400: [1, 2]')
-  })
-
-  it('gives the message of a Cloud Director XML error, entities decoded', () => {
-    const xml =
-      '<?xml version="1.0" encoding="UTF-8"?>\n<Error xmlns="http://www.vmware.com/vcloud/v1.5" stackTrace="..." ' +
-      'message="[ 1a2b ] Org &quot;acme&quot; &amp; friends &lt;none&gt;" majorErrorCode="403" minorErrorCode="ACCESS_TO_RESOURCE_IS_FORBIDDEN"/>'
-    expect(reason(403, xml, 'Forbidden')).toBe('HTTP 403 Forbidden: [ 1a2b ] Org "acme" & friends <none>')
-  })
-
-  it('says what kind of page an HTML answer is', () => {
-    expect(
-      reason(502, '<!DOCTYPE html><html><head><title> 502 Bad\n Gateway </title></head><body>nginx</body></html>', 'Bad Gateway'),
-    ).toBe('HTTP 502 Bad Gateway, an HTML page ("502 Bad Gateway") instead of an API answer: a proxy, firewall or outage page?')
-    expect(reason(200, '<html><body>Maintenance</body></html>')).toBe(
-      'HTTP 200, an HTML page instead of an API answer: a proxy, firewall or outage page?',
-    )
-    expect(reason(403, '<HEAD></HEAD><BODY>Access denied &amp; logged</BODY>')).toMatch(/^HTTP 403, an HTML page instead/)
-  })
-
-  it('says when the body is empty', () => {
-    expect(reason(404, '', 'Not Found')).toBe('HTTP 404 Not Found, empty body')
-    expect(reason(503, ' \n\t ')).toBe('HTTP 503, empty body')
-  })
-
-  it('puts a long or multi-line body on one line, at most 300 characters', () => {
-    const long = `line one\n\nline two ${'y'.repeat(400)}`
-    const text = reason(500, long)
-    expect(text).toBe(`HTTP 500: line one line two ${'y'.repeat(300 - 'line one line two '.length)}...`)
-    const longMessage = reason(400, JSON.stringify({ message: 'z'.repeat(1000) }))
-    expect(longMessage).toBe(`HTTP 400: ${'z'.repeat(300)}...`)
-  })
-})
-
-describe('small helpers', () => {
-  it('jsonObject takes objects only', () => {
-    expect(jsonObject('{"a":1}')).toEqual({ a: 1 })
-    expect(jsonObject('{}')).toEqual({})
-    for (const body of ['[1]', 'null', '"text"', '42', 'true', '', '<html>', '{"a":']) expect(jsonObject(body), body).toBeUndefined()
-  })
-
-  it('plural', () => {
+describe('plural', () => {
+  it('counts', () => {
     expect(plural(1, 'try', 'tries')).toBe('1 try')
     expect(plural(0, 'try', 'tries')).toBe('0 tries')
     expect(plural(4, 'try', 'tries')).toBe('4 tries')
-  })
-
-  it('decodeXml decodes &amp; last', () => {
-    expect(decodeXml('&amp;lt; &lt;a&gt; &quot;b&quot; &apos;c&apos;')).toBe('&lt; <a> "b" \'c\'')
-  })
-})
-
-describe('trustCaCertificates', () => {
-  it('does nothing without certificates', () => {
-    const spy = vi.spyOn(tls, 'setDefaultCACertificates').mockImplementation(() => {})
-    trustCaCertificates([])
-    expect(spy).not.toHaveBeenCalled()
-  })
-
-  it('adds the certificates to the default ones', () => {
-    const pem = testCaPem()
-    const spy = vi.spyOn(tls, 'setDefaultCACertificates').mockImplementation(() => {})
-    trustCaCertificates([pem])
-    expect(spy).toHaveBeenCalledTimes(1)
-    const trusted = spy.mock.calls[0][0]
-    expect(trusted.at(-1)).toBe(pem)
-    expect(trusted.slice(0, -1)).toEqual(tls.getCACertificates('default'))
-  })
-
-  it('says which node is needed when this one cannot set default CAs', () => {
-    const original = tls.setDefaultCACertificates
-    try {
-      ;(tls as { setDefaultCACertificates?: unknown }).setDefaultCACertificates = undefined
-      expect(() => trustCaCertificates([testCaPem()])).toThrow(/needs node 24\.5 or later/)
-    } finally {
-      tls.setDefaultCACertificates = original
-    }
   })
 })
