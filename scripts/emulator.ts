@@ -3,6 +3,7 @@
 //
 //   node scripts/emulator.ts csp|vcd [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
+//        [--background LOG]
 //
 // Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true,
 // logs one line per request to stderr (method, path, status; never a header or body), and runs
@@ -10,19 +11,23 @@
 // PEM text, to $GITHUB_OUTPUT. The credentials are the emulator's own inventions: they open
 // nothing anywhere else.
 //
+// --background LOG starts the emulator as a detached process whose request log goes to LOG, waits
+// for its ready signal, prints its lines and returns: the emulator keeps running until the job ends.
+//
 // Example (a workflow step):
-//   node scripts/emulator.ts vcd --port 8443 --github-output > "$RUNNER_TEMP/emulator.log" &
-//   until grep -q '^ready=true' "$RUNNER_TEMP/emulator.log"; do sleep 0.2; done
-import { appendFileSync, writeFileSync } from 'node:fs'
+//   node scripts/emulator.ts vcd --github-output --background "$RUNNER_TEMP/emulator.log"
+import { spawn } from 'node:child_process'
+import { appendFileSync, openSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet]'
+  'usage: node scripts/emulator.ts csp|vcd [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -41,6 +46,7 @@ const { values, positionals } = (() => {
         fault: { type: 'string', multiple: true },
         'github-output': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        background: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     })
@@ -55,6 +61,7 @@ if (values.help) {
 }
 const provider = positionals[0]
 if (provider !== 'csp' && provider !== 'vcd') fail(`Which emulator? Give csp or vcd${provider ? `, not '${provider}'` : ''}.`)
+if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not '${values.port}'.`)
 
@@ -126,3 +133,36 @@ async function stop(): Promise<void> {
 }
 process.on('SIGINT', () => void stop())
 process.on('SIGTERM', () => void stop())
+
+/**
+ * Runs this same command without --background as a detached process, its request log appended to
+ * `log`, and returns once it printed ready=true (its ready signal), echoing what it printed.
+ */
+async function startInBackground(log: string): Promise<never> {
+  const args = process.argv.slice(2).filter((arg, index, all) => arg !== '--background' && all[index - 1] !== '--background')
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args.filter((arg) => !arg.startsWith('--background='))], {
+    detached: true,
+    stdio: ['ignore', 'pipe', openSync(log, 'a')],
+  })
+  const stdout = child.stdout!
+  let printed = ''
+  const ready = await new Promise<boolean>((done) => {
+    const timer = setTimeout(() => done(false), 30_000)
+    stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      printed += chunk
+      if (/^ready=true$/m.test(printed)) {
+        clearTimeout(timer)
+        done(true)
+      }
+    })
+    child.on('exit', () => {
+      clearTimeout(timer)
+      done(false)
+    })
+  })
+  process.stdout.write(printed)
+  if (!ready) fail(`The ${positionals[0]} emulator did not start: see ${log}.`)
+  stdout.destroy()
+  child.unref()
+  process.exit(0)
+}

@@ -1,5 +1,6 @@
 import nock from 'nock'
 import { Readable } from 'node:stream'
+import tls from 'node:tls'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   backoffMs,
@@ -11,7 +12,8 @@ import {
   retryAfterMs,
   type HttpOptions,
 } from '../../src/http/request.ts'
-import { recorder, secretToken, type Seen, rejectionOf } from './helpers.ts'
+import { trustedCas } from '../../src/http/tls.ts'
+import { recorder, secretToken, testCaPem, type Seen, rejectionOf } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
 
@@ -273,6 +275,64 @@ describe('createHttp: network failures', () => {
   })
 })
 
+describe('createHttp: answer size', () => {
+  it('stops reading a streamed answer past 1 MiB, and does not retry it', async () => {
+    let pushed = 0
+    nock(ORIGIN)
+      .get('/big')
+      .reply(200, () => {
+        const body = new Readable({
+          read() {
+            // Never ends by itself: only the cap stops it.
+            pushed += 64 * 1024
+            this.push(Buffer.alloc(64 * 1024, 'a'))
+          },
+        })
+        return body
+      })
+    nock(ORIGIN).get('/big').optionally().reply(200, 'small')
+    const { send, sleeps } = client({ maxAttempts: 3 })
+    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/big`, purpose: 'p' }))
+    expect(error).toMatchObject({ name: 'RequestError', code: 'TOO_LARGE', attempts: 1 })
+    expect(error.message).toBe(
+      'p at api.provider.example failed: the answer is larger than 1024 KiB, far more than any answer of the API; check url (1 try).',
+    )
+    expect(pushed).toBeLessThan(3 * 1024 * 1024)
+    expect(sleeps).toEqual([])
+  })
+
+  it('refuses an answer whose Content-Length is over 1 MiB before reading it', async () => {
+    nock(ORIGIN)
+      .get('/big')
+      .reply(200, 'x', { 'Content-Length': String(5 * 1024 * 1024) })
+    const { send } = client()
+    expect(await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/big`, purpose: 'p' }))).toMatchObject({ code: 'TOO_LARGE' })
+  })
+
+  it('reads an answer of exactly 1 MiB', async () => {
+    nock(ORIGIN)
+      .get('/edge')
+      .reply(200, 'b'.repeat(1024 * 1024))
+    const { send } = client()
+    expect((await send({ method: 'GET', url: `${ORIGIN}/edge`, purpose: 'p' })).body).toHaveLength(1024 * 1024)
+  })
+})
+
+describe('createHttp: inspectBody', () => {
+  it('sees every body, before the debug line about it', async () => {
+    nock(ORIGIN).get('/x').reply(503, 'busy').get('/x').reply(200, 'done')
+    const events: string[] = []
+    const { send } = client({ inspectBody: (body) => events.push(`body ${body}`), log: { debug: (line) => events.push(line) } })
+    await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })
+    expect(events.filter((event) => !event.startsWith('waiting')).map((event) => event.replace(/ \(try.*$/, ''))).toEqual([
+      'body busy',
+      'GET api.provider.example/x -> 503',
+      'body done',
+      'GET api.provider.example/x -> 200',
+    ])
+  })
+})
+
 describe('createHttp: abort', () => {
   it('stops a request in flight when the signal aborts, with no retry and no RequestError', async () => {
     nock(ORIGIN).get('/slow').delay(10_000).reply(200)
@@ -410,5 +470,18 @@ describe('plural', () => {
     expect(plural(1, 'try', 'tries')).toBe('1 try')
     expect(plural(0, 'try', 'tries')).toBe('0 tries')
     expect(plural(4, 'try', 'tries')).toBe('4 tries')
+  })
+})
+
+describe('trustedCas', () => {
+  it("is node's default when there are no extra CAs", () => {
+    expect(trustedCas([])).toBeUndefined()
+  })
+
+  it('adds the extra CAs to the default ones', () => {
+    const pem = testCaPem()
+    const trusted = trustedCas([pem])!
+    expect(trusted.at(-1)).toBe(pem)
+    expect(trusted.slice(0, -1)).toEqual(tls.getCACertificates('default'))
   })
 })

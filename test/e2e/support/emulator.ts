@@ -34,7 +34,8 @@
  *                                         or the whole request body
  *   patch: { expires_in: '1799' }         run the route (its side effects happen: tokens issued, rotated), then
  *   omit: ['access_token']                replace / remove JSON fields of its answer,
- *   replaceBody: ''                       or its whole body (status and headers kept)
+ *   replaceBody: ''                       or its whole body (status and headers kept),
+ *   mapBody: (body) => '\uFEFF' + body     or its body text passed through a function
  *   trickle: { chunkBytes: 1, intervalMs: 200 }   send the answer (real or canned) in small slow pieces
  *
  * Also here: ConnectProxy, a CONNECT-only forward proxy that records the tunnels it opened and
@@ -108,6 +109,7 @@ export interface Fault {
   patch?: Record<string, unknown>
   omit?: string[]
   replaceBody?: string
+  mapBody?: (body: string) => string
   trickle?: { chunkBytes?: number; intervalMs?: number }
 }
 
@@ -414,6 +416,10 @@ export class EmulatorServer {
         }
       }
       if (fault.replaceBody !== undefined) reply = { ...reply, body: fault.replaceBody }
+      if (fault.mapBody) {
+        const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? '')
+        reply = { ...reply, headers: { 'content-type': 'application/json;charset=UTF-8', ...reply.headers }, body: fault.mapBody(text) }
+      }
       if (fault.headers) reply = { ...reply, headers: { ...reply.headers, ...fault.headers } }
     }
     return this.send(recorded, response, reply, fault.trickle)
@@ -523,6 +529,7 @@ function describeFault(fault: Fault): string {
   if (fault.patch) parts.push(`patch ${Object.keys(fault.patch).join(',')}`)
   if (fault.omit) parts.push(`omit ${fault.omit.join(',')}`)
   if (fault.replaceBody !== undefined) parts.push('replace body')
+  if (fault.mapBody) parts.push('map body')
   if (fault.trickle) parts.push('trickle')
   return parts.join(', ') || 'none'
 }

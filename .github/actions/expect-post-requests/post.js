@@ -1,0 +1,20 @@
+// Runs after the action's post step: checks what that post step sent to the emulator.
+import { readFileSync } from 'node:fs'
+
+const log = process.env['INPUT_LOG-FILE']
+const expect = process.env.INPUT_EXPECT
+const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean)
+// The requests of the main steps after this action's own main step, and of the post steps.
+const since = Number(process.env.STATE_lines ?? 0)
+const later = lines.slice(since)
+console.log(`Requests since this action's main step:\n${later.join('\n') || '(none)'}`)
+
+const logouts = later.filter((line) => / DELETE \S+ -> 204$/.test(line))
+const fail = (message) => {
+  console.log(`::error::${message}`)
+  process.exitCode = 1
+}
+if (expect === 'logout' && logouts.length !== 1)
+  fail(`expected one logout answered 204 from the action's post step, found ${logouts.length}`)
+if (expect === 'nothing' && later.some((line) => / DELETE /.test(line))) fail('expected no logout: this provider cannot revoke')
+if (!['logout', 'nothing'].includes(expect)) fail(`expect must be logout or nothing, not '${expect}'`)
