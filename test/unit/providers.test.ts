@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
@@ -62,6 +62,28 @@ describe('provider-neutral core', () => {
         .map(({ line, index }) => `${relative(SRC, file)}:${index + 1}: ${line.trim()}`),
     )
     expect(offending).toEqual([])
+  })
+
+  it('src/ has no import cycle: the configuration and parse helpers sit below the providers', () => {
+    const imports = new Map<string, string[]>()
+    const all = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? all(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+      )
+    for (const file of all(SRC)) {
+      const targets = [...readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from '(\.{1,2}\/[^']+)\.js'/gm)].map((match) =>
+        join(dirname(file), `${match[1]}.ts`),
+      )
+      imports.set(file, targets)
+    }
+    const cycles: string[] = []
+    const visit = (file: string, path: string[]): void => {
+      if (path.includes(file)) return void cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' -> '))
+      for (const target of imports.get(file) ?? []) visit(target, [...path, file])
+    }
+    for (const file of imports.keys()) visit(file, [])
+    expect(imports.size).toBeGreaterThan(10)
+    expect([...new Set(cycles)]).toEqual([])
   })
 
   it('the check would see a provider word', () => {
