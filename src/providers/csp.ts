@@ -7,9 +7,9 @@ import { InputError, ProviderError } from '../errors.js'
 import { isSuccess, jsonObject, type HttpResponse } from '../http/response.js'
 import { quoteValue } from '../text.js'
 import { splitAtMarker } from '../url.js'
-import { busyAdvice, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
+import { busyAdvice, hideEchoedTokenTails, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
 import { readJwtClaims, stringClaim } from './jwt-claims.js'
-import { FORM_HEADERS, readTokenAnswer } from './token-answer.js'
+import { FORM_HEADERS, JSON_HEADERS, readTokenAnswer } from './token-answer.js'
 import type { ExchangeContext, Provider, TokenResult } from './types.js'
 
 const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
@@ -149,7 +149,7 @@ function expiryNotice(expiresAt: Date, warningDays: number): string | undefined 
  */
 function readCspError(body: string): string | undefined {
   const message = jsonObject(body)?.message
-  return typeof message === 'string' && message ? message.replace(/(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***') : undefined
+  return typeof message === 'string' && message ? hideEchoedTokenTails(message) : undefined
 }
 
 function adviceFor(response: HttpResponse, config: Config): string {
@@ -188,7 +188,7 @@ function lookUpApiTokenExpiry({ config, send, log }: ExchangeContext, apiToken: 
   const result = send({
     method: 'POST',
     url: config.baseUrl + DETAILS_PATH,
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers: JSON_HEADERS,
     body: JSON.stringify({ tokenValue: apiToken }),
     purpose: 'CSP API token details lookup',
     attempts: 1,

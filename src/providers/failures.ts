@@ -36,3 +36,12 @@ export function busyAdvice(who: string, response: HttpResponse): string {
 export function redirectAdvice(who: string): string {
   return `${who} answered with a redirect, which the action does not follow for a credential; check url.`
 }
+
+/**
+ * Hides the tail of a token that an error message quotes after a run of x's ("Invalid refresh
+ * token: xxxxx...tN3NK", as the VMware identity service writes it): a tail of a few characters is
+ * too short for the log's redaction of secret pieces to catch.
+ */
+export function hideEchoedTokenTails(message: string): string {
+  return message.replace(/(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***')
+}

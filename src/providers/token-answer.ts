@@ -18,6 +18,12 @@ export const FORM_HEADERS = {
   Accept: 'application/json',
 }
 
+/** For a credential sent in a JSON body. */
+export const JSON_HEADERS = {
+  'Content-Type': 'application/json',
+  Accept: 'application/json',
+}
+
 /** A rotated refresh token whole in a body that does not parse (cut short after it). */
 const WHOLE_REFRESH_TOKEN = /"refresh_token"\s*:\s*"([^"\\]+)"/
 
