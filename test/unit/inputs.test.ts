@@ -100,7 +100,9 @@ describe('readInputs: provider', () => {
     const error = failure(csp({ provider: 'aws' }))
     expect(error.input).toBe('provider')
     expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
-    expect(error.message).toMatch(/Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\)\.$/)
+    expect(error.message).toMatch(
+      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), aria-automation \(VMware Aria Automation\)\.$/,
+    )
   })
 
   // The runner masks a secret only as a whole value: a cut piece of one pasted here would show.
@@ -556,5 +558,32 @@ describe('readInputs: ca-certificate', () => {
     expect(alone.message).toContain('certificate 1 of 1 is not a valid PEM certificate')
     const truncated = pem.replace(/(-----BEGIN CERTIFICATE-----\n)[\s\S]{40}/, '$1')
     expect(() => parseCaCertificates(`${pem}\n${truncated}`)).toThrow('certificate 2 of 2 is not a valid PEM certificate')
+  })
+})
+
+describe('readInputs: aria-automation', () => {
+  const aria = (extra: Record<string, string>) => ({ provider: 'aria-automation', 'api-token': secretToken(32), ...extra })
+
+  it.each([
+    ['https://aria.example.com/automation-ui/#/service-broker-ui', 'https://aria.example.com'],
+    ['https://ARIA.example.com:8443/iaas/api', 'https://aria.example.com:8443'],
+  ])('takes the root of %s: %s', (url, baseUrl) => {
+    expect(ok(aria({ url }))).toMatchObject({ provider: 'aria-automation', baseUrl, org: '' })
+  })
+
+  it('requires url and api-token, refuses org, client-id and client-secret', () => {
+    const url = 'https://aria.example.com'
+    expect(failure(aria({})).message).toBe(
+      `Input 'url': is required for provider aria-automation: the VMware Aria Automation address, e.g. ${url}.`,
+    )
+    const token = failure(aria({ url, 'api-token': '' }))
+    expect(token.message).toMatch(/^Input 'api-token': is required: an Aria Automation API token .*secrets\.ARIA_AUTOMATION_API_TOKEN/)
+    for (const org of ['acme', ORG_ID])
+      expect(failure(aria({ url, org })).message).toMatch(/^Input 'org': is not used by provider aria-automation: /)
+    for (const extra of [{ 'client-id': 'app', 'client-secret': secretToken() }, { 'client-secret': secretToken() }]) {
+      expect(failure({ ...aria({ url, ...extra }), 'api-token': '' }).message).toMatch(
+        /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\); it takes api-token/,
+      )
+    }
   })
 })

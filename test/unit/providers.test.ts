@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { ariaAutomation } from '../../src/providers/aria-automation.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
 import { vcd } from '../../src/providers/vcd.ts'
@@ -10,7 +11,8 @@ const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd'])
+    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'aria-automation'])
+    expect(findProvider('aria-automation')).toBe(ariaAutomation)
     expect(findProvider('csp')).toBe(csp)
     expect(findProvider('vcd')).toBe(vcd)
     for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
@@ -27,6 +29,7 @@ describe('providers/index', () => {
     expect(vcd).toMatchObject({ credentials: ['api-token'] })
     expect(vcd.revoke).toBeTypeOf('function')
     expect(vcd.defaultUrl).toBeUndefined()
+    expect(ariaAutomation).toMatchObject({ credentials: ['api-token'], cannotRevoke: expect.stringMatching(/\w/) })
     for (const name of PROVIDER_NAMES) {
       const provider = findProvider(name)!
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
