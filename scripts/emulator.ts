@@ -1,7 +1,7 @@
-// Starts the CSP or Cloud Director emulator of the end-to-end tests on 127.0.0.1, for a workflow
-// that runs the action with `uses: ./` against it, or for trying the action by hand.
+// Starts the CSP, Cloud Director or Aria Automation emulator of the end-to-end tests on 127.0.0.1,
+// for a workflow that runs the action with `uses: ./` against it, or for trying the action by hand.
 //
-//   node scripts/emulator.ts csp|vcd [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|aria-automation [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
@@ -22,12 +22,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|aria-automation [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -60,7 +61,9 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (provider !== 'csp' && provider !== 'vcd') fail(`Which emulator? Give csp or vcd${provider ? `, not '${provider}'` : ''}.`)
+if (provider !== 'csp' && provider !== 'vcd' && provider !== 'aria-automation') {
+  fail(`Which emulator? Give csp, vcd or aria-automation${provider ? `, not '${provider}'` : ''}.`)
+}
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not '${values.port}'.`)
@@ -87,6 +90,20 @@ if (provider === 'csp') {
     ['client-id', csp.clientId],
     ['client-secret', csp.clientSecret],
     ['org', csp.org],
+  )
+} else if (provider === 'aria-automation') {
+  const aria = new AriaEmulator({ port, onReply })
+  server = aria
+  await aria.start()
+  // No org line: the action refuses org for this provider. token-org and username are what the
+  // org and subject outputs should say; catalog-item-id and project-id are for a catalog request.
+  lines.push(
+    ['url', aria.url],
+    ['api-token', aria.refreshToken],
+    ['token-org', aria.org],
+    ['username', aria.username],
+    ['catalog-item-id', aria.catalogItems[0].id],
+    ['project-id', aria.projectId],
   )
 } else {
   const vcd = new VcdEmulator({ port, onReply, maxVersion: values['max-version'] })
