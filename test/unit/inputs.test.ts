@@ -580,7 +580,11 @@ describe('readInputs: aria-automation', () => {
     expect(token.message).toMatch(/^Input 'api-token': is required: an Aria Automation API token .*secrets\.ARIA_AUTOMATION_API_TOKEN/)
     for (const org of ['acme', ORG_ID])
       expect(failure(aria({ url, org })).message).toMatch(/^Input 'org': is not used by provider aria-automation: /)
-    for (const extra of [{ 'client-id': 'app', 'client-secret': secretToken() }, { 'client-secret': secretToken() }]) {
+    const oauthInputs: Record<string, string>[] = [
+      { 'client-id': 'app', 'client-secret': secretToken() },
+      { 'client-secret': secretToken() },
+    ]
+    for (const extra of oauthInputs) {
       expect(failure({ ...aria({ url, ...extra }), 'api-token': '' }).message).toMatch(
         /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\); it takes api-token/,
       )
