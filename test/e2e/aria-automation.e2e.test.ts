@@ -19,12 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await aria?.close()
 })
-afterEach(() => {
-  aria.clearFaults()
-  aria.clearRequests()
-  aria.tokenType = 'Bearer'
-  aria.omitClaims = []
-})
+afterEach(() => aria.reset())
 
 function inputs(server: AriaEmulator, extra: Record<string, string>): Record<string, string> {
   return {

@@ -23,14 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await aria?.close()
 })
-afterEach(() => {
-  aria.clearFaults()
-  aria.clearRequests()
-  aria.credentialsInUrl.length = 0
-  aria.tokenType = 'Bearer'
-  aria.omitClaims = []
-  aria.extraClaims = {}
-})
+afterEach(() => aria.reset())
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' }
 

@@ -19,6 +19,7 @@
  *   aria.secrets()                        // every token known or issued, Bearer values seen (leak scans)
  *   aria.requestsTo('login' | 'csp-login' | 'catalog-items' | 'catalog-request')
  *   aria.fault('login', { status: 503 })  // see emulator.ts
+ *   aria.reset()                          // faults, recorded requests and the options below as constructed
  *
  * Options (all also plain fields, changeable between tests), plus EmulatorOptions (tls, names):
  *   accessTokenLifetime  seconds between iat and exp (default 28800: "valid for eight hours")
@@ -127,23 +128,19 @@ export class AriaEmulator extends EmulatorServer {
   readonly credentialsInUrl: RecordedRequest[] = []
   readonly catalogItems: AriaCatalogItem[]
   readonly deployments: AriaDeployment[] = []
-  accessTokenLifetime: number
-  tokenType: string
-  omitClaims: string[]
-  extraClaims: Record<string, unknown>
-  unknownStatus: number
-  expiredStatus: number
-  forbiddenStatus: number
+  accessTokenLifetime = ARIA_ACCESS_TOKEN_SECONDS
+  tokenType = 'Bearer'
+  omitClaims: string[] = []
+  extraClaims: Record<string, unknown> = {}
+  unknownStatus = 400
+  expiredStatus = 401
+  forbiddenStatus = 403
+  private readonly options: AriaOptions
 
   constructor(options: AriaOptions = {}) {
     super({ ...options, errorBody: ariaError })
-    this.accessTokenLifetime = options.accessTokenLifetime ?? ARIA_ACCESS_TOKEN_SECONDS
-    this.tokenType = options.tokenType ?? 'Bearer'
-    this.omitClaims = options.omitClaims ?? []
-    this.extraClaims = options.extraClaims ?? {}
-    this.unknownStatus = options.unknownStatus ?? 400
-    this.expiredStatus = options.expiredStatus ?? 401
-    this.forbiddenStatus = options.forbiddenStatus ?? 403
+    this.options = options
+    this.applyOptions()
     this.remember(this.password)
     this.refreshToken = this.addRefreshToken({})
     const sourceId = randomUUID()
@@ -182,6 +179,25 @@ export class AriaEmulator extends EmulatorServer {
         handle: (request, [id]) => this.requestItem(request, id),
       },
     ]
+  }
+
+  /** Back to the options it was made with, without faults or recorded requests (for afterEach). */
+  reset(): void {
+    this.clearFaults()
+    this.clearRequests()
+    this.credentialsInUrl.length = 0
+    this.applyOptions()
+  }
+
+  private applyOptions(): void {
+    const options = this.options
+    this.accessTokenLifetime = options.accessTokenLifetime ?? ARIA_ACCESS_TOKEN_SECONDS
+    this.tokenType = options.tokenType ?? 'Bearer'
+    this.omitClaims = options.omitClaims ?? []
+    this.extraClaims = options.extraClaims ?? {}
+    this.unknownStatus = options.unknownStatus ?? 400
+    this.expiredStatus = options.expiredStatus ?? 401
+    this.forbiddenStatus = options.forbiddenStatus ?? 403
   }
 
   addRefreshToken(info: Partial<AriaRefreshTokenInfo> & { token?: string } = {}): string {
