@@ -267,7 +267,9 @@ describe('aria-automation: refusals', () => {
     )
   })
 
-  it('quotes the usual fields of an error without a message', async () => {
+  it('quotes a message without serverErrorId, and the usual fields of an error without a message', async () => {
+    const gateway = await failureOf([401, { message: 'Unauthorized' }])
+    expect(gateway.error.message).toContain('failed: HTTP 401 Unauthorized: Unauthorized (1 try). The API token has expired')
     const { error } = await failureOf([400, { error: 'invalid_request' }])
     expect(error.message).toContain('failed: HTTP 400 Bad Request: invalid_request (1 try). Aria Automation refused the API token')
   })
