@@ -1,6 +1,7 @@
-/** The helpers several providers share: JWT claims and OAuth-style token answers. */
+/** The helpers several providers share: JWT claims, OAuth-style token answers, failures. */
 import { describe, expect, it } from 'vitest'
 import type { HttpResponse } from '../../src/http/response.ts'
+import { hideEchoedTokenTails } from '../../src/providers/failures.ts'
 import { dateClaim, readJwtClaims, stringClaim } from '../../src/providers/jwt-claims.ts'
 import { fieldNames, normaliseTokenType, readTokenAnswer } from '../../src/providers/token-answer.ts'
 import { Secrets } from '../../src/secrets.ts'
@@ -67,5 +68,15 @@ describe('token-answer', () => {
     const many = Object.fromEntries(Array.from({ length: 25 }, (_, index) => [`f${index}`, index]))
     expect(fieldNames(many)).toBe('f0, f1, f2, f3, f4, f5, f6, f7, f8, f9 and 15 more')
     expect(fieldNames({ ['k'.repeat(100)]: 1 })).toBe(`${'k'.repeat(40)}...`)
+  })
+})
+
+describe('failures', () => {
+  it('hideEchoedTokenTails hides what follows a run of x-es and dots, and nothing else', () => {
+    expect(hideEchoedTokenTails('invalid_grant: Invalid refresh token: xxxxx...tN3NK')).toBe(
+      'invalid_grant: Invalid refresh token: xxxxx...***',
+    )
+    expect(hideEchoedTokenTails('a xxx..ab~_-9 b xxxxx...c')).toBe('a xxx..*** b xxxxx...***')
+    for (const text of ['box...ok', 'xx...tail', 'xxx.tail', 'Invalid refresh token.']) expect(hideEchoedTokenTails(text)).toBe(text)
   })
 })
