@@ -1,6 +1,7 @@
 /**
  * VCF Automation 9 emulator: Cloud Director's protocol (vcd-emulator.ts) as VCF Automation serves
- * it, per the sources in notes/vcfa-protocol.md. Only erasable TypeScript: scripts run it directly.
+ * it, per PROVIDERS.md §3 as corrected by the research for issue 14; the routes below name their
+ * sources. Only erasable TypeScript: scripts run it directly.
  *
  *   const vcfa = await new VcfaEmulator({ vmAppsSessionStatus: 403 }).start()
  *   vcfa.url, vcfa.ca                   // https://127.0.0.1:<port>, the private CA's PEM
