@@ -1,9 +1,10 @@
 import { csp } from './csp.js'
 import type { Provider } from './types.js'
 import { vcd } from './vcd.js'
+import { vcfa } from './vcfa.js'
 
 /** Every provider, by the value of the provider input. A new provider is a new file added here. */
-const providers: Record<string, Provider> = { csp, vcd }
+const providers: Record<string, Provider> = { csp, vcd, vcfa }
 
 export const PROVIDER_NAMES = Object.keys(providers)
 /** The provider input's default (action.yml). */

@@ -4,15 +4,17 @@ import { describe, expect, it } from 'vitest'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
 import { vcd } from '../../src/providers/vcd.ts'
+import { vcfa } from '../../src/providers/vcfa.ts'
 import { isLoopback, splitAtMarker, unsafeUrlReason } from '../../src/url.ts'
 
 const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd'])
+    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa'])
     expect(findProvider('csp')).toBe(csp)
     expect(findProvider('vcd')).toBe(vcd)
+    expect(findProvider('vcfa')).toBe(vcfa)
     for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
   })
 
@@ -27,6 +29,9 @@ describe('providers/index', () => {
     expect(vcd).toMatchObject({ credentials: ['api-token'] })
     expect(vcd.revoke).toBeTypeOf('function')
     expect(vcd.defaultUrl).toBeUndefined()
+    expect(vcfa).toMatchObject({ credentials: ['api-token'] })
+    expect(vcfa.revoke).toBeTypeOf('function')
+    expect(vcfa.defaultUrl).toBeUndefined()
     for (const name of PROVIDER_NAMES) {
       const provider = findProvider(name)!
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
