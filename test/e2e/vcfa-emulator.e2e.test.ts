@@ -132,6 +132,19 @@ describe('VCF Automation emulator: options', () => {
     expect(answer).toHaveProperty('refresh_token', null)
   })
 
+  it('cutTokenAnswers: the token is issued and rotated, but the answer does not parse; then whole answers again', async () => {
+    const vcfa = await start()
+    vcfa.cutTokenAnswers = 1
+    const cut = await exchange(vcfa, 'tm', 'acme', vcfa.serviceAccountToken)
+    expect(cut.status).toBe(200)
+    expect(() => JSON.parse(cut.body) as unknown).toThrow()
+    const successor = vcfa.latestRefreshToken(vcfa.serviceAccountToken)
+    expect(successor).not.toBe(vcfa.serviceAccountToken)
+    expect(cut.body).toContain(`"refresh_token":"${successor}"`)
+    expect(vcfa.isAlive(vcfa.issued.at(-1)!.access_token)).toBe(true)
+    expect(JSON.parse((await exchange(vcfa, 'tm', 'acme', successor)).body)).toHaveProperty('access_token')
+  })
+
   for (const status of [401, 403] as const) {
     it(`invalidGrantStatus ${status}`, async () => {
       const vcfa = await start({ invalidGrantStatus: status })

@@ -13,6 +13,8 @@
  *   vcfa.tokenForms                     // Set of the token path forms served ('tm', 'root'); delete one: it answers 404
  *   vcfa.tokenRequests('tm')            // the token requests one form received (both without an argument)
  *   vcfa.claimsOf(accessToken)          // the issued JWT's claims (preferred_username, sub, exp, ...)
+ *   vcfa.cutTokenAnswers = 1            // the next N token answers are issued (and rotated) but their
+ *                                       // JSON is cut short by its last character: it does not parse
  *   ...and everything of VcdEmulator: addToken, latestRefreshToken, revokeToken, sessions, isAlive,
  *   issued, versions, credentialsInUrl, secrets(), requestsTo(route), fault(route, ...).
  *
@@ -84,6 +86,7 @@ export class VcfaEmulator extends VcdEmulator {
   refreshTokenNull: boolean
   vmAppsSessionStatus: 200 | 403 | 404
   vmAppsLogoutStatus: 204 | 401 | 403 | 404
+  cutTokenAnswers = 0
 
   constructor(options: VcfaOptions = {}) {
     const allAppsOrgs = options.allAppsOrgs ?? ['acme']
@@ -197,14 +200,17 @@ export class VcfaEmulator extends VcdEmulator {
     const form = formOf(request.path)
     if (!form || !this.tokenForms.has(form)) return { status: 404, body: vcdError(404, `No resource for path ${request.path}`) }
     const org = TOKEN_PATH.exec(request.path)?.[2]
-    if (org === undefined) return this.token(request, 'System')
-    let name: string
+    let name = 'System'
     try {
-      name = decodeURIComponent(org)
+      if (org !== undefined) name = decodeURIComponent(org)
     } catch {
       return { status: 400, body: vcdError(400, 'Malformed organization name') }
     }
-    return this.token(request, name)
+    const reply = this.token(request, name)
+    if (reply.status !== 200 || this.cutTokenAnswers <= 0) return reply
+    // Cut after the route ran: the token is issued and rotated, but the answer is lost to the client.
+    this.cutTokenAnswers--
+    return { ...reply, body: JSON.stringify(reply.body).slice(0, -1) }
   }
 
   private kubernetes(request: RecordedRequest): Reply {
