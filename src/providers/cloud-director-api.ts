@@ -9,9 +9,10 @@ import { InputError, ProviderError, UntrustedStateError } from '../errors.js'
 import type { HttpResponse } from '../http/response.js'
 import { decodeXml, isSuccess, jsonObject, looksLikeHtml, responseReason } from '../http/response.js'
 import type { Send } from '../http/request.js'
+import { splitAtMarker } from '../url.js'
 import { busyAdvice, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
 import { readTokenAnswer, type TokenAnswer } from './token-answer.js'
-import type { ExchangeContext, TokenResult } from './types.js'
+import type { ExchangeContext, ResolvedUrl, TokenResult } from './types.js'
 
 export const VERSIONS_PATH = '/api/versions'
 export const SESSION_PATH = '/cloudapi/1.0.0/sessions/current'
@@ -42,10 +43,19 @@ export function parseOrgName(raw: string): string {
 }
 
 /**
+ * The root of an address a user pasted, cut at the first segment among `markers` (where the
+ * product's own paths start), and the org its /tenant/<org>/ path names.
+ */
+export function resolveAddress(url: URL, markers: ReadonlySet<string>): ResolvedUrl {
+  const { root, rest } = splitAtMarker(url, (segment) => markers.has(segment))
+  return { baseUrl: root, orgFromUrl: tenantIn(rest) }
+}
+
+/**
  * The org of a portal address /tenant/<org>/... or of a token endpoint /oauth/tenant/<org>/token
  * (VCF Automation's also under /tm: /tm/oauth/tenant/<org>/token).
  */
-export function tenantIn(rest: string[]): string {
+function tenantIn(rest: string[]): string {
   let at = rest[0]?.toLowerCase() === 'tm' ? 1 : 0
   if (rest[at]?.toLowerCase() === 'oauth') at++
   const tenant = rest[at]?.toLowerCase() === 'tenant' ? rest[at + 1] : undefined
@@ -253,7 +263,17 @@ export interface ExchangeSteps {
   /** The error for a token answer that is no success; `versions` settles with the version lookup. */
   refusal(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error>
   /** What follows a good token answer and version. A throw ends the new session (endSessionOfFailedStep). */
-  finish(token: TokenAnswer, apiVersion: string): Promise<TokenResult>
+  finish(token: TokenAnswer, apiVersion: string): Promise<Findings>
+}
+
+/** What a provider learnt after the exchange; the api-version output and its summary row are common. */
+export interface Findings {
+  /** The org the session names; without it, the org input (System for none). */
+  org?: string
+  subject: string
+  notices?: string[]
+  /** Saved for revoke() besides the API version. */
+  revokeData?: Record<string, string>
 }
 
 /**
@@ -291,7 +311,18 @@ export async function exchangeBesideVersions(
     const outcome = await versions
     if ('error' in outcome) throw outcome.error
     apiVersion = outcome.version
-    return await steps.finish(token, apiVersion)
+    const found = await steps.finish(token, apiVersion)
+    return {
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresIn: token.expiresIn,
+      org: found.org ?? (config.org || 'System'),
+      subject: found.subject,
+      outputs: { 'api-version': apiVersion },
+      summaryRows: [['API version', apiVersion]],
+      ...(found.notices ? { notices: found.notices } : {}),
+      revokeData: { apiVersion, ...found.revokeData },
+    }
   } catch (error) {
     if (typeof issued === 'string' && issued) {
       await endSessionOfFailedStep(send, config.baseUrl, issued, apiVersion, steps.who, log.debug)

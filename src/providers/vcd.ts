@@ -5,7 +5,6 @@
 import { ProviderError } from '../errors.js'
 import { isSuccess } from '../http/response.js'
 import type { Send } from '../http/request.js'
-import { splitAtMarker } from '../url.js'
 import {
   exchangeBesideVersions,
   getSession,
@@ -14,10 +13,10 @@ import {
   orgLabel,
   parseOrgName,
   readCloudDirectorError,
+  resolveAddress,
   revokeSession,
   SESSION_API,
   sessionNames,
-  tenantIn,
   tokenAdvice,
   VERSIONS_PATH,
 } from './cloud-director-api.js'
@@ -37,10 +36,7 @@ export const vcd: Provider = {
   credentialHelp: 'a Cloud Director API token or service-account refresh token',
   exampleUrl: 'https://vcd.example.com',
 
-  resolveUrl(url) {
-    const { root, rest } = splitAtMarker(url, (segment) => ROOT_MARKERS.has(segment))
-    return { baseUrl: root, orgFromUrl: tenantIn(rest) }
-  },
+  resolveUrl: (url) => resolveAddress(url, ROOT_MARKERS),
 
   parseOrg: parseOrgName,
 
@@ -62,16 +58,7 @@ export const vcd: Provider = {
         rejection(purpose, response, tokenAdvice(TITLE, response, config.org, 'wrong or revoked'), readCloudDirectorError),
       finish: async (token, apiVersion) => {
         const session = majorOf(apiVersion) >= SESSION_API ? await checkSession(send, config.baseUrl, apiVersion, token.accessToken) : {}
-        return {
-          accessToken: token.accessToken,
-          tokenType: token.tokenType,
-          expiresIn: token.expiresIn,
-          org: session.org ?? (config.org || 'System'),
-          subject: session.user ?? '',
-          outputs: { 'api-version': apiVersion },
-          summaryRows: [['API version', apiVersion]],
-          revokeData: { apiVersion },
-        }
+        return { org: session.org, subject: session.user ?? '' }
       },
     })
   },

@@ -8,7 +8,6 @@ import type { Log } from '../core.js'
 import { ProviderError, UntrustedStateError } from '../errors.js'
 import { isSuccess, type HttpResponse } from '../http/response.js'
 import type { Send } from '../http/request.js'
-import { splitAtMarker } from '../url.js'
 import {
   exchangeBesideVersions,
   getSession,
@@ -17,11 +16,11 @@ import {
   orgLabel,
   parseOrgName,
   readCloudDirectorError,
+  resolveAddress,
   revokeSession,
   SESSION_API,
   SESSION_PATH,
   sessionNames,
-  tenantIn,
   tokenAdvice,
   VERSIONS_PATH,
   type VersionsOutcome,
@@ -59,10 +58,7 @@ export const vcfa: Provider = {
   credentialHelp: 'a VCF Automation API token or service-account refresh token',
   exampleUrl: EXAMPLE_URL,
 
-  resolveUrl(url) {
-    const { root, rest } = splitAtMarker(url, (segment) => ROOT_MARKERS.has(segment))
-    return { baseUrl: root, orgFromUrl: tenantIn(rest) }
-  },
+  resolveUrl: (url) => resolveAddress(url, ROOT_MARKERS),
 
   // terraform-provider-vcfa docs/index.md: "`org` value is case sensitive": kept as spelled.
   parseOrg: parseOrgName,
@@ -108,15 +104,10 @@ export const vcfa: Provider = {
         // source documents an org claim, so without a session the org is the org input.
         const subject = session.user ?? stringClaim(readJwtClaims(token.accessToken), 'preferred_username', 'username', 'sub') ?? ''
         return {
-          accessToken: token.accessToken,
-          tokenType: token.tokenType,
-          expiresIn: token.expiresIn,
-          org: session.org ?? (config.org || 'System'),
+          org: session.org,
           subject,
-          outputs: { 'api-version': apiVersion },
-          summaryRows: [['API version', apiVersion]],
           notices,
-          revokeData: { apiVersion, session: session.served ? SESSION_SERVED : SESSION_REFUSED },
+          revokeData: { session: session.served ? SESSION_SERVED : SESSION_REFUSED },
         }
       },
     })
