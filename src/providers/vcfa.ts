@@ -122,7 +122,7 @@ export const vcfa: Provider = {
 }
 
 /**
- * The token paths, the one to try first first. Both are official and no source says which one
+ * The token paths, in the order tried. Both forms are official, and no source says which one
  * every build answers:
  * - /tm/oauth/...: Broadcom's API docs "Org Management - All Apps Org" and "- VM Apps Org" (tenant
  *   orgs: POST /tm/oauth/tenant/{org}/token), and terraform-provider-vra vra/client.go getVCFAToken
