@@ -1,16 +1,51 @@
-// `npm run demo`: runs the BUILT action (dist/main and dist/post) against the CSP emulator on 127.0.0.1 with a
-// made-up API token, main step then post step, the way the GitHub runner runs it, and prints what a
-// workflow would see. Exits non-zero when the action failed or a secret reached the log.
+// `npm run demo [-- csp|vcd|vcfa]`: runs the BUILT action (dist/main and dist/post) against the CSP
+// (default), Cloud Director or VCF Automation emulator on 127.0.0.1 with a made-up credential, main
+// step then post step, the way the GitHub runner runs it, and prints what a workflow would see.
+// Exits non-zero when the action failed or a secret reached the log.
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
+import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
+import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
-const csp = await new CspEmulator().start()
+/** Each provider's emulator, what the demo says about it, and the action's inputs for it. */
+const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: string; inputs: Record<string, string> }>> = {
+  async csp() {
+    const csp = await new CspEmulator().start()
+    return {
+      server: csp,
+      about: `CSP emulator at ${csp.url} (private CA), made-up API token of org ${csp.org}`,
+      inputs: { 'api-token': csp.apiToken },
+    }
+  },
+  async vcd() {
+    const vcd = await new VcdEmulator().start()
+    return {
+      server: vcd,
+      about: `Cloud Director emulator at ${vcd.url} (private CA), made-up API token of the provider org`,
+      inputs: { provider: 'vcd', 'api-token': vcd.providerToken },
+    }
+  },
+  async vcfa() {
+    const vcfa = await new VcfaEmulator().start()
+    return {
+      server: vcfa,
+      about: `VCF Automation emulator at ${vcfa.url} (private CA), made-up API token of All Apps org ${vcfa.tenantOrg}`,
+      inputs: { provider: 'vcfa', 'api-token': vcfa.tenantToken, org: vcfa.tenantOrg },
+    }
+  },
+}
+
+const name = process.argv[2] ?? 'csp'
+if (!Object.hasOwn(DEMOS, name)) {
+  console.error(`usage: npm run demo [-- ${Object.keys(DEMOS).join('|')}]`)
+  process.exit(2)
+}
+const { server, about, inputs } = await DEMOS[name]()
 let failed: boolean
 try {
-  console.log(`CSP emulator at ${csp.url} (private CA), made-up API token of org ${csp.org}\n`)
-  const job = await runJob({
-    inputs: { 'api-token': csp.apiToken, url: csp.url, 'ca-certificate': csp.ca },
-  })
+  console.log(`${about}\n`)
+  const job = await runJob({ inputs: { ...inputs, url: server.url, 'ca-certificate': server.ca } })
   const masks = job.post?.masks ?? job.main.masks
 
   const stepLog = (title: string, step: StepResult | undefined): void => {
@@ -41,9 +76,9 @@ try {
   console.log()
 
   console.log(
-    `The emulator received: ${csp.requests.map((request) => `${request.method} ${request.path} -> ${request.status}`).join(', ')}`,
+    `The emulator received: ${server.requests.map((request) => `${request.method} ${request.path} -> ${request.status}`).join(', ')}`,
   )
-  const leaks = findLeaks(job, csp.secrets())
+  const leaks = findLeaks(job, server.secrets())
   const early = [...job.main.earlyLeaks, ...(job.post?.earlyLeaks ?? [])]
   console.log(
     leaks.length || early.length
@@ -53,6 +88,6 @@ try {
   failed = job.main.exitCode !== 0 || job.post?.exitCode !== 0 || leaks.length > 0 || early.length > 0
   if (failed) console.log('\nThe demo FAILED: see above.')
 } finally {
-  await csp.close()
+  await server.close()
 }
 process.exitCode = failed ? 1 : 0

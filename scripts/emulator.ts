@@ -1,12 +1,14 @@
-// Starts the CSP, Cloud Director or Aria Automation emulator of the end-to-end tests on 127.0.0.1,
-// for a workflow that runs the action with `uses: ./` against it, or for trying the action by hand.
+// Starts the CSP, Cloud Director, VCF Automation or Aria Automation emulator of the end-to-end tests
+// on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
+// action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|aria-automation [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
-// Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true,
-// logs one line per request to stderr (method, path, status; never a header or body), and runs
+// Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true
+// (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
+// and service-account-token are for the other kinds), logs one line per request to stderr (method, path, status; never a header or body), and runs
 // until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
 // PEM text, to $GITHUB_OUTPUT. The credentials are the emulator's own inventions: they open
 // nothing anywhere else.
@@ -26,9 +28,10 @@ import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd|aria-automation [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -61,8 +64,8 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (provider !== 'csp' && provider !== 'vcd' && provider !== 'aria-automation') {
-  fail(`Which emulator? Give csp, vcd or aria-automation${provider ? `, not '${provider}'` : ''}.`)
+if (!['csp', 'vcd', 'vcfa', 'aria-automation'].includes(provider)) {
+  fail(`Which emulator? Give csp, vcd, vcfa or aria-automation${provider ? `, not '${provider}'` : ''}.`)
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -90,6 +93,20 @@ if (provider === 'csp') {
     ['client-id', csp.clientId],
     ['client-secret', csp.clientSecret],
     ['org', csp.org],
+  )
+} else if (provider === 'vcfa') {
+  const vcfa = new VcfaEmulator({ port, onReply, maxVersion: values['max-version'] })
+  server = vcfa
+  await vcfa.start()
+  lines.push(
+    ['url', vcfa.url],
+    ['api-token', vcfa.tenantToken],
+    ['org', vcfa.tenantOrg],
+    ['provider-api-token', vcfa.providerToken],
+    ['vm-apps-org', vcfa.vmAppsOrg],
+    ['vm-apps-api-token', vcfa.vmAppsToken],
+    ['service-account-token', vcfa.serviceAccountToken],
+    ['api-version', vcfa.maxVersion],
   )
 } else if (provider === 'aria-automation') {
   const aria = new AriaEmulator({ port, onReply })

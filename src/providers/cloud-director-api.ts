@@ -1,13 +1,18 @@
 /**
- * The Cloud Director API that Cloud Director and its successor VCF Automation share: the version
- * list, the current session, logout, rotating refresh tokens and the error bodies. Sources:
- * vmware/go-vcloud-director (govcd/api_token.go, api_vcd_versions.go) and PROVIDERS.md section 2.
+ * The Cloud Director API that Cloud Director and its successor VCF Automation share: org names,
+ * the token exchange beside the version list, the current session, logout, rotating refresh
+ * tokens and the error bodies. Sources: vmware/go-vcloud-director (govcd/api_token.go,
+ * api_vcd_versions.go), PROVIDERS.md sections 2 and 3.
  */
-import { UntrustedStateError } from '../errors.js'
+import type { Credential } from '../config.js'
+import { InputError, ProviderError, UntrustedStateError } from '../errors.js'
 import type { HttpResponse } from '../http/response.js'
-import { decodeXml, isSuccess, jsonObject, responseReason } from '../http/response.js'
+import { decodeXml, isSuccess, jsonObject, looksLikeHtml, responseReason } from '../http/response.js'
 import type { Send } from '../http/request.js'
-import { busyAdvice, isProviderTrouble, rejection } from './failures.js'
+import { splitAtMarker } from '../url.js'
+import { busyAdvice, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
+import { readTokenAnswer, type TokenAnswer } from './token-answer.js'
+import type { ExchangeContext, ResolvedUrl, TokenResult } from './types.js'
 
 export const VERSIONS_PATH = '/api/versions'
 export const SESSION_PATH = '/cloudapi/1.0.0/sessions/current'
@@ -20,6 +25,53 @@ export const FALLBACK_LOGOUT_VERSION = '36.0'
 const API_VERSION = /^\d{1,3}(\.\d{1,3}){1,3}$/
 
 export type VersionsOutcome = { version: string } | { error: Error }
+
+/**
+ * An organization name as Cloud Director and VCF Automation know it; '' for the provider (System)
+ * org, which both official clients recognise in any case (govcd api_token.go getAccessToken and
+ * terraform-provider-vra vra/client.go getVCFAToken: strings.EqualFold(org, "system")).
+ */
+export function parseOrgName(raw: string): string {
+  if (!raw || raw.toLowerCase() === 'system') return ''
+  if (raw === '.' || raw === '..' || /[\s/\\?#\p{Cc}]/u.test(raw) || raw.length > 256) {
+    throw new InputError(
+      'org',
+      'must be an organization name (no spaces, slashes, ? or #, at most 256 characters), or empty / System for the provider org.',
+    )
+  }
+  return raw
+}
+
+/**
+ * The root of an address a user pasted, cut at the first segment among `markers` (where the
+ * product's own paths start), and the org its /tenant/<org>/ path names.
+ */
+export function resolveAddress(url: URL, markers: ReadonlySet<string>): ResolvedUrl {
+  const { root, rest } = splitAtMarker(url, (segment) => markers.has(segment))
+  return { baseUrl: root, orgFromUrl: tenantIn(rest) }
+}
+
+/**
+ * The org of a portal address /tenant/<org>/... or of a token endpoint /oauth/tenant/<org>/token
+ * (VCF Automation's also under /tm: /tm/oauth/tenant/<org>/token).
+ */
+function tenantIn(rest: string[]): string {
+  let at = rest[0]?.toLowerCase() === 'tm' ? 1 : 0
+  if (rest[at]?.toLowerCase() === 'oauth') at++
+  const tenant = rest[at]?.toLowerCase() === 'tenant' ? rest[at + 1] : undefined
+  if (!tenant) return ''
+  try {
+    return parseOrgName(decodeURIComponent(tenant))
+  } catch (error) {
+    const detail = error instanceof InputError ? `: it ${error.detail}` : '.'
+    throw new InputError('url', `has a malformed organization name after /tenant/${detail}`)
+  }
+}
+
+/** The org for messages: 'org <name>' or the provider org. */
+export function orgLabel(org: string): string {
+  return org ? `org '${org}'` : 'the provider (System) org'
+}
 
 /** The refresh-token grant, form-encoded: the token never goes in the URL (servers log URLs). */
 export function refreshTokenForm(refreshToken: string): string {
@@ -145,18 +197,24 @@ export function logOut(
   })
 }
 
-/** The post step's logout, with 401 and 404 taken as "nothing left to end". */
+/**
+ * The post step's logout, with 401 and 404 taken as "nothing left to end" unless `refusal` turns
+ * the failed answer into an error of its own first.
+ */
 export async function revokeSession(
   send: Send,
   baseUrl: string,
   accessToken: string,
   data: Record<string, string>,
   who: string,
+  refusal?: (response: HttpResponse) => Error | undefined,
 ): Promise<string> {
   const version = data.apiVersion || FALLBACK_LOGOUT_VERSION
   if (!API_VERSION.test(version)) throw new UntrustedStateError('its API version is not a version number')
   const response = await logOut(send, baseUrl, accessToken, version, who)
   if (isSuccess(response)) return `Logged out of ${who}: the access token is revoked.`
+  const own = refusal?.(response)
+  if (own) throw own
   if (response.status === 401 || response.status === 404) {
     return `The ${who} session was already gone (HTTP ${response.status}): nothing left to revoke.`
   }
@@ -192,4 +250,115 @@ export function rotationHandler(given: string, publish: (token: string) => void)
   return (token) => {
     if (token !== given) publish(token)
   }
+}
+
+/** What a Cloud Director-style exchange does its own way; exchangeBesideVersions does the rest. */
+export interface ExchangeSteps {
+  /** The product as messages name it: "Cloud Director". */
+  who: string
+  /** The error for a host whose /api/versions answers, but not as the product does. */
+  notThisProduct(what: string): Error
+  /** Sends the token request (or requests) with the refresh-token form; returns the last answer. */
+  requestToken(form: string): Promise<HttpResponse>
+  /** The error for a token answer that is no success; `versions` settles with the version lookup. */
+  refusal(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error>
+  /** What follows a good token answer and version. A throw ends the new session (endSessionOfFailedStep). */
+  finish(token: TokenAnswer, apiVersion: string): Promise<Findings>
+}
+
+/** What a provider learnt after the exchange; the api-version output and its summary row are common. */
+export interface Findings {
+  /** The org the session names; without it, the org input (System for none). */
+  org?: string
+  subject: string
+  notices?: string[]
+  /** Saved for revoke() besides the API version. */
+  revokeData?: Record<string, string>
+}
+
+/**
+ * The exchange both products share: the version lookup starts first and costs no time beside the
+ * token request; a rotated refresh token is published (readTokenAnswer) before the version or
+ * anything in `finish` can fail the step; and a step that fails after the exchange logs the new
+ * session out at once, since the post step will have no token to revoke.
+ */
+export async function exchangeBesideVersions(
+  { config, send, secrets, log, publishRefreshToken }: ExchangeContext,
+  steps: ExchangeSteps,
+): Promise<TokenResult> {
+  const given = tokenOf(config.credential)
+  const versionsRequest = new AbortController()
+  const versions = lookUpVersions(send, config.baseUrl, versionsRequest.signal, steps.who, (what) => steps.notThisProduct(what))
+  let response: HttpResponse
+  try {
+    response = await steps.requestToken(refreshTokenForm(given))
+  } catch (error) {
+    versionsRequest.abort()
+    throw error
+  }
+  if (!isSuccess(response)) {
+    const error = await steps.refusal(response, versions)
+    versionsRequest.abort()
+    throw error
+  }
+
+  // Only for ending the session should a check below fail; readTokenAnswer masks it first.
+  const issued = jsonObject(response.body)?.access_token
+  let apiVersion = ''
+  try {
+    const host = new URL(config.baseUrl).host
+    const token = readTokenAnswer(response, secrets, `${steps.who} (${host})`, rotationHandler(given, publishRefreshToken))
+    const outcome = await versions
+    if ('error' in outcome) throw outcome.error
+    apiVersion = outcome.version
+    const found = await steps.finish(token, apiVersion)
+    return {
+      accessToken: token.accessToken,
+      tokenType: token.tokenType,
+      expiresIn: token.expiresIn,
+      org: found.org ?? (config.org || 'System'),
+      subject: found.subject,
+      outputs: { 'api-version': apiVersion },
+      summaryRows: [['API version', apiVersion]],
+      ...(found.notices ? { notices: found.notices } : {}),
+      revokeData: { apiVersion, ...found.revokeData },
+    }
+  } catch (error) {
+    if (typeof issued === 'string' && issued) {
+      await endSessionOfFailedStep(send, config.baseUrl, issued, apiVersion, steps.who, log.debug)
+    }
+    throw error
+  }
+}
+
+function tokenOf(credential: Credential): string {
+  return credential.kind === 'api-token' ? credential.token : ''
+}
+
+/**
+ * A token endpoint that 404s or answers HTML on a host whose version lookup also failed is not
+ * the product: the version lookup's error says so, rather than blaming the token.
+ */
+export async function hostMismatch(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error | undefined> {
+  if (response.status !== 404 && !looksLikeHtml(response.body)) return undefined
+  const outcome = await versions
+  return 'error' in outcome && outcome.error instanceof ProviderError ? outcome.error : undefined
+}
+
+/** What to do about a refused token exchange; `refused` says what such a token may be ("wrong or revoked"). */
+export function tokenAdvice(who: string, response: HttpResponse, org: string, refused: string): string {
+  if (isProviderTrouble(response)) return busyAdvice(who, response)
+  if (isRedirect(response)) return redirectAdvice(who)
+  const rejected = /invalid_grant/i.test(response.body)
+  const spent =
+    ' A service-account token is spent by each use: store the refresh-token output of the last run (see the README).' +
+    (response.attempts > 1 ? ' An earlier try of this run may have reached the server and spent it before its answer was lost.' : '')
+  if (org) {
+    return rejected
+      ? `${who} refused the token: it is ${refused}, or it belongs to another org than '${org}' (org input).${spent}`
+      : `Check org: '${org}' may not exist, or the token is not of that org (org names are as ${who} shows them). Also check api-token.`
+  }
+  return rejected
+    ? `${who} refused the token for the provider (System) org: it is ${refused}, or it is a tenant's token (set org to that organization).${spent}`
+    : "Check api-token; if it belongs to a tenant organization, set org to that organization's name."
 }

@@ -101,7 +101,7 @@ describe('readInputs: provider', () => {
     expect(error.input).toBe('provider')
     expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
     expect(error.message).toMatch(
-      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), aria-automation \(VMware Aria Automation\)\.$/,
+      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\)\.$/,
     )
   })
 
@@ -356,6 +356,42 @@ describe('readInputs: url', () => {
     const error = failure(vcd({ url: 'https://vcd.example.com/tenant/my%20org/' }))
     expect(error.input).toBe('url')
     expect(error.message).toContain('organization name')
+  })
+})
+
+describe('readInputs: vcfa', () => {
+  const vcfa = (extra: Record<string, string> = {}) =>
+    ok({ provider: 'vcfa', 'api-token': secretToken(32), url: 'https://vcfa.example.com', ...extra })
+
+  it.each([
+    ['https://vcfa.example.com/', ''],
+    ['https://vcfa.example.com/tm/oauth/tenant/acme/token', 'acme'],
+    ['https://vcfa.example.com/TM/', ''],
+    ['https://vcfa.example.com/automation/#/tenant/other', ''],
+    ['https://vcfa.example.com/provider/organizations', ''],
+    ['https://vcfa.example.com/tenant/Acme-Corp/projects', 'Acme-Corp'],
+    ['https://vcfa.example.com/cci/kubernetes', ''],
+    ['https://vcfa.example.com/api/versions', ''],
+  ])('%s: the root, org %j', (url, org) => {
+    expect(vcfa({ url })).toMatchObject({ provider: 'vcfa', baseUrl: 'https://vcfa.example.com', org })
+  })
+
+  it('org: System in any case is the provider org; a name is kept as spelled; the input wins over the url', () => {
+    expect(vcfa({ org: 'SYSTEM' }).org).toBe('')
+    expect(vcfa({ org: 'Globex', url: 'https://vcfa.example.com/tenant/acme' }).org).toBe('Globex')
+    expect(failure({ provider: 'vcfa', 'api-token': secretToken(32), url: 'https://vcfa.example.com', org: 'a b' }).input).toBe('org')
+  })
+
+  it('needs url and api-token; client-id is not for it', () => {
+    expect(failure({ provider: 'vcfa', 'api-token': secretToken(32) }).message).toBe(
+      "Input 'url': is required for provider vcfa: the VCF Automation address, e.g. https://vcfa.example.com.",
+    )
+    expect(failure({ provider: 'vcfa', url: 'https://vcfa.example.com' }).message).toContain(
+      'a VCF Automation API token or service-account',
+    )
+    expect(failure({ provider: 'vcfa', url: 'https://vcfa.example.com', 'client-id': 'x', 'client-secret': secretToken(20) }).input).toBe(
+      'client-id',
+    )
   })
 })
 

@@ -5,16 +5,19 @@ import { ariaAutomation } from '../../src/providers/aria-automation.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
 import { vcd } from '../../src/providers/vcd.ts'
+import { vcfa } from '../../src/providers/vcfa.ts'
 import { isLoopback, splitAtMarker, unsafeUrlReason } from '../../src/url.ts'
 
 const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'aria-automation'])
+    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation'])
+    expect(findProvider('vcfa')).toBe(vcfa)
     expect(findProvider('aria-automation')).toBe(ariaAutomation)
     expect(findProvider('csp')).toBe(csp)
     expect(findProvider('vcd')).toBe(vcd)
+    expect(findProvider('vcfa')).toBe(vcfa)
     for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
   })
 
@@ -29,6 +32,9 @@ describe('providers/index', () => {
     expect(vcd).toMatchObject({ credentials: ['api-token'] })
     expect(vcd.revoke).toBeTypeOf('function')
     expect(vcd.defaultUrl).toBeUndefined()
+    expect(vcfa).toMatchObject({ credentials: ['api-token'] })
+    expect(vcfa.revoke).toBeTypeOf('function')
+    expect(vcfa.defaultUrl).toBeUndefined()
     expect(ariaAutomation).toMatchObject({ credentials: ['api-token'], cannotRevoke: expect.stringMatching(/\w/) })
     for (const name of PROVIDER_NAMES) {
       const provider = findProvider(name)!

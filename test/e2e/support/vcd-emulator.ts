@@ -202,7 +202,7 @@ export class VcdEmulator extends EmulatorServer {
     return !!session && session.alive && session.expiresAt > Date.now()
   }
 
-  private orgId(name: string): string {
+  protected orgId(name: string): string {
     const key = name.toLowerCase()
     let id = this.orgIds.get(key)
     if (!id) {
@@ -216,7 +216,23 @@ export class VcdEmulator extends EmulatorServer {
     return this.orgCaseSensitive ? a === b : a.toLowerCase() === b.toLowerCase()
   }
 
-  private token(request: RecordedRequest, org: string): Reply {
+  /** Whether exchanging this token spends it and hands out a successor (service accounts). */
+  protected rotatesOnUse(info: VcdTokenInfo): boolean {
+    return info.kind === 'service-account'
+  }
+
+  /** The claims of an issued access token (a JWT; nobody checks its signature). */
+  protected accessTokenClaims(info: VcdTokenInfo, iat: number): Record<string, unknown> {
+    return {
+      iss: `${randomUUID()}@${this.orgId(info.org).slice('urn:vcloud:org:'.length)}`,
+      sub: info.user,
+      exp: iat + this.expiresIn,
+      version: this.maxVersion,
+      jti: randomUUID(),
+    }
+  }
+
+  protected token(request: RecordedRequest, org: string): Reply {
     if (request.query.refresh_token || request.query.api_token) {
       this.credentialsInUrl.push(request)
       return { status: 400, body: vcdError(400, 'Credentials must not be sent in the URL', 'BAD_REQUEST') }
@@ -239,7 +255,7 @@ export class VcdEmulator extends EmulatorServer {
     }
 
     let refreshToken: string | null = null
-    if (info.kind === 'service-account') {
+    if (this.rotatesOnUse(info)) {
       refreshToken = randomToken(32, 'alnum')
       info.spent = true
       info.successor = refreshToken
@@ -247,13 +263,7 @@ export class VcdEmulator extends EmulatorServer {
     }
     const iat = nowSeconds()
     const orgName = info.org
-    const accessToken = makeJwt({
-      iss: `${randomUUID()}@${this.orgId(orgName).slice('urn:vcloud:org:'.length)}`,
-      sub: info.user,
-      exp: iat + this.expiresIn,
-      version: this.maxVersion,
-      jti: randomUUID(),
-    })
+    const accessToken = makeJwt(this.accessTokenClaims(info, iat))
     this.sessions.set(accessToken, {
       id: `urn:vcloud:session:${randomUUID()}`,
       accessToken,
@@ -275,11 +285,16 @@ export class VcdEmulator extends EmulatorServer {
     return {
       status: 200,
       headers: { 'cache-control': 'no-store' },
-      body: { access_token: accessToken, token_type: 'Bearer', expires_in: this.expiresIn, refresh_token: refreshToken },
+      body: this.tokenAnswer(accessToken, refreshToken),
     }
   }
 
-  private versionsReply(): Reply {
+  /** The 200 body of the token endpoint. */
+  protected tokenAnswer(accessToken: string, refreshToken: string | null): Record<string, unknown> {
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: this.expiresIn, refresh_token: refreshToken }
+  }
+
+  protected versionsReply(): Reply {
     const base = this.url
     const entries = this.versions
       .map(
@@ -298,7 +313,7 @@ export class VcdEmulator extends EmulatorServer {
   }
 
   /** The version an Accept header asks for, when the server supports it. */
-  private acceptedVersion(request: RecordedRequest, type: RegExp): string | undefined {
+  protected acceptedVersion(request: RecordedRequest, type: RegExp): string | undefined {
     const accept = String(request.headers.accept ?? '')
     if (!type.test(accept)) return undefined
     const asked = /version\s*=\s*([0-9][0-9.]*)/i.exec(accept)?.[1]
@@ -306,7 +321,7 @@ export class VcdEmulator extends EmulatorServer {
     return this.versions.some((entry) => /^\d+(\.\d+)*$/.test(entry.version) && compare(entry.version, asked) === 0) ? asked : undefined
   }
 
-  private notAcceptable(request: RecordedRequest): Reply {
+  protected notAcceptable(request: RecordedRequest): Reply {
     return {
       status: 406,
       body: vcdError(
@@ -317,12 +332,12 @@ export class VcdEmulator extends EmulatorServer {
     }
   }
 
-  private liveSession(request: RecordedRequest): VcdSession | undefined {
+  protected liveSession(request: RecordedRequest): VcdSession | undefined {
     const token = parseBearer(request.headers.authorization) ?? String(request.headers['x-vcloud-authorization'] ?? '')
     return token && this.isAlive(token) ? this.sessions.get(token) : undefined
   }
 
-  private currentSession(request: RecordedRequest): Reply {
+  protected currentSession(request: RecordedRequest): Reply {
     if (!this.acceptedVersion(request, /application\/json/i)) return this.notAcceptable(request)
     const session = this.liveSession(request)
     if (!session)
@@ -343,7 +358,7 @@ export class VcdEmulator extends EmulatorServer {
     }
   }
 
-  private logout(request: RecordedRequest): Reply {
+  protected logout(request: RecordedRequest): Reply {
     if (major(this.maxVersion) < 36) return { status: 405, body: vcdError(405, 'Method Not Allowed', 'METHOD_NOT_ALLOWED') }
     if (!this.acceptedVersion(request, /application\/json/i)) return this.notAcceptable(request)
     const session = this.liveSession(request)

@@ -1,0 +1,219 @@
+/**
+ * VCF Automation 9: one appliance for the provider (System) org, All Apps orgs (Cloud Director's
+ * successor) and VM Apps orgs (Aria Automation's successor), on Cloud Director's token protocol:
+ * API tokens and service-account refresh tokens (which rotate). PROVIDERS.md section 3, with the
+ * corrections of the issue 14 research; each fact below names its source.
+ */
+import type { Log } from '../core.js'
+import { ProviderError, UntrustedStateError } from '../errors.js'
+import { isSuccess, type HttpResponse } from '../http/response.js'
+import type { Send } from '../http/request.js'
+import {
+  exchangeBesideVersions,
+  getSession,
+  hostMismatch,
+  majorOf,
+  orgLabel,
+  parseOrgName,
+  readCloudDirectorError,
+  resolveAddress,
+  revokeSession,
+  SESSION_API,
+  SESSION_PATH,
+  sessionNames,
+  tokenAdvice,
+  VERSIONS_PATH,
+  type VersionsOutcome,
+} from './cloud-director-api.js'
+import { busyAdvice, isProviderTrouble, rejection } from './failures.js'
+import { readJwtClaims, stringClaim } from './jwt-claims.js'
+import { FORM_HEADERS } from './token-answer.js'
+import type { Provider } from './types.js'
+
+const TITLE = 'VCF Automation'
+const EXAMPLE_URL = 'https://vcfa.example.com'
+
+/**
+ * Where VCF Automation's own paths start in the addresses users have at hand: the API roots
+ * (/api, /cloudapi, /oauth, /tm), the UI (/automation/#/..., /provider/..., /tenant/<org>/...) and
+ * the Kubernetes endpoint /cci/kubernetes (go-vcloud-director ccitypes/constants.go KubernetesSubpath).
+ */
+const ROOT_MARKERS = new Set(['api', 'cloudapi', 'oauth', 'tenant', 'provider', 'tm', 'automation', 'cci'])
+
+/**
+ * VCF Automation 9.0 speaks API 40.0: go-vcloud-director govcd/api_vcd.go minVcfaApiVersion = "40.0",
+ * and IsTm() in govcd/api_vcd_versions.go is "the highest version is 40 or more". Below it the host
+ * is a Cloud Director 10.x.
+ */
+const FIRST_VCFA_API = 40
+
+/** The state revoke() needs: whether sessions/current served this token in the main step. */
+const SESSION_SERVED = 'served'
+const SESSION_REFUSED = 'refused'
+
+export const vcfa: Provider = {
+  name: 'vcfa',
+  title: TITLE,
+  credentials: ['api-token'],
+  credentialHelp: 'a VCF Automation API token or service-account refresh token',
+  exampleUrl: EXAMPLE_URL,
+
+  resolveUrl: (url) => resolveAddress(url, ROOT_MARKERS),
+
+  // terraform-provider-vcfa docs/index.md: "`org` value is case sensitive": kept as spelled.
+  parseOrg: parseOrgName,
+
+  exchange(context) {
+    const { config, send, log } = context
+    const host = new URL(config.baseUrl).host
+    const purpose = `${TITLE} token exchange for ${orgLabel(config.org)}`
+    return exchangeBesideVersions(context, {
+      who: TITLE,
+      notThisProduct: (what) =>
+        new ProviderError(
+          `${host} does not look like VCF Automation: GET ${VERSIONS_PATH} answered ${what}. ` +
+            `Check url: give the VCF Automation address, e.g. ${EXAMPLE_URL}.`,
+        ),
+      requestToken: (form) => requestToken(send, config.baseUrl, config.org, form, purpose),
+      refusal: async (response, versions) => {
+        if (response.status === 404) return neitherTokenPath(host, config.org, versions)
+        return (
+          (await hostMismatch(response, versions)) ??
+          rejection(
+            purpose,
+            response,
+            tokenAdvice(TITLE, response, config.org, 'wrong, expired (API tokens made in the UI last about 90 days) or revoked'),
+            readCloudDirectorError,
+          )
+        )
+      },
+      finish: async (token, apiVersion) => {
+        const notices: string[] = []
+        if (majorOf(apiVersion) < FIRST_VCFA_API) {
+          const notice =
+            `${host} lists API versions up to ${apiVersion}: that is a Cloud Director 10.x, not VCF Automation 9 (API ${FIRST_VCFA_API}.0 and later). ` +
+            'The token works; set provider: vcd for a Cloud Director.'
+          log.warning(notice)
+          notices.push(notice)
+        }
+        const session =
+          majorOf(apiVersion) >= SESSION_API
+            ? await lookUpSession(send, config.baseUrl, apiVersion, token.accessToken, log)
+            : { served: true }
+        // terraform-provider-vcfa internal/provider/kubernetes/client.go reads preferred_username; no
+        // source documents an org claim, so without a session the org is the org input.
+        const subject = session.user ?? stringClaim(readJwtClaims(token.accessToken), 'preferred_username', 'username', 'sub') ?? ''
+        return {
+          org: session.org,
+          subject,
+          notices,
+          revokeData: { session: session.served ? SESSION_SERVED : SESSION_REFUSED },
+        }
+      },
+    })
+  },
+
+  async revoke({ send, baseUrl, accessToken, data }) {
+    const session = data.session ?? SESSION_SERVED
+    if (session !== SESSION_SERVED && session !== SESSION_REFUSED)
+      throw new UntrustedStateError('its session flag is not served or refused')
+    return revokeSession(send, baseUrl, accessToken, data, TITLE, (response) => logoutRefusal(response, session === SESSION_REFUSED))
+  },
+}
+
+/**
+ * The token paths, in the order tried. Both forms are official, and no source says which one
+ * every build answers:
+ * - /tm/oauth/...: Broadcom's API docs "Org Management - All Apps Org" and "- VM Apps Org" (tenant
+ *   orgs: POST /tm/oauth/tenant/{org}/token), and terraform-provider-vra vra/client.go getVCFAToken
+ *   (/tm/oauth/tenant/<org>/token, /tm/oauth/provider/token for "system" in any case);
+ * - /oauth/...: go-vcloud-director govcd/api_token.go getAccessToken, which terraform-provider-vcfa
+ *   uses against VCF Automation (vcfa/config.go ProviderAuthenticate), and Broadcom KB 419781 for
+ *   the provider org (POST /oauth/provider/token).
+ * So tenants try /tm first (documented for both org kinds), the provider org /oauth first (the
+ * only form Broadcom documents for it). The org goes into the path as spelled, percent-encoded.
+ */
+export function tokenPaths(org: string): [string, string] {
+  if (!org) return ['/oauth/provider/token', '/tm/oauth/provider/token']
+  const tenant = `/oauth/tenant/${encodeURIComponent(org)}/token`
+  return [`/tm${tenant}`, tenant]
+}
+
+/**
+ * Posts the form to the first path; only a 404 (this build does not serve that form, and has not
+ * read the token) moves on to the other, once. Any other answer is final: a refused token (400,
+ * 401, 403) is never tried again, and 408/429/5xx were retried by send.
+ */
+async function requestToken(send: Send, baseUrl: string, org: string, form: string, purpose: string): Promise<HttpResponse> {
+  const [first, other] = tokenPaths(org)
+  const post = (path: string): Promise<HttpResponse> =>
+    send({ method: 'POST', url: baseUrl + path, headers: FORM_HEADERS, body: form, purpose })
+  const response = await post(first)
+  return response.status === 404 ? post(other) : response
+}
+
+/** Both token paths answered 404: not VCF Automation, or (when its versions say it is) no such org. */
+async function neitherTokenPath(host: string, org: string, versions: Promise<VersionsOutcome>): Promise<ProviderError> {
+  const [first, other] = tokenPaths(org)
+  const outcome = await versions
+  const head = `${TITLE} token exchange for ${orgLabel(org)} failed: ${host} answered HTTP 404 at both ${first} and ${other}`
+  if (org && 'version' in outcome && majorOf(outcome.version) >= FIRST_VCFA_API) {
+    return new ProviderError(
+      `${head}, though it is VCF Automation (API ${outcome.version}). Check org: '${org}' may not exist (org names are case-sensitive).`,
+    )
+  }
+  return new ProviderError(
+    `${head}: it does not look like VCF Automation. Check url: give the VCF Automation address, e.g. ${EXAMPLE_URL}.`,
+  )
+}
+
+/**
+ * Who the token acts for, from sessions/current (govcd session_info.go GetSessionInfo). Whether VM
+ * Apps org tokens are served there is documented nowhere: 404 and 403 mean "not served", and the
+ * names come from the org input and the token. 401 means the new token does not work.
+ */
+async function lookUpSession(
+  send: Send,
+  baseUrl: string,
+  apiVersion: string,
+  accessToken: string,
+  log: Log,
+): Promise<{ user?: string; org?: string; served: boolean }> {
+  const response = await getSession(send, baseUrl, apiVersion, accessToken, TITLE)
+  if (isSuccess(response)) return { ...sessionNames(response), served: true }
+  if (response.status === 404 || response.status === 403) {
+    log.info(
+      `${TITLE} does not serve this token's session at ${SESSION_PATH} (HTTP ${response.status}), as it may not for VM Apps orgs: ` +
+        'org comes from the org input, subject from the access token.',
+    )
+    return { served: false }
+  }
+  throw rejection(
+    `${TITLE} session check with the new access token`,
+    response,
+    response.status === 401
+      ? 'The token exchange worked but VCF Automation does not accept the new access token: the org or user may be disabled, or the appliance clock may be wrong.'
+      : isProviderTrouble(response)
+        ? busyAdvice(TITLE, response)
+        : 'The token exchange worked but the session lookup failed.',
+    readCloudDirectorError,
+  )
+}
+
+/**
+ * A logout answer that is no "nothing left to end": 403 (the session lives on; VCF Automation may
+ * not let VM Apps org tokens use /cloudapi), and 404 for a token whose session lookup was refused
+ * in the main step (the endpoint does not serve it: the session was not ended).
+ */
+function logoutRefusal(response: HttpResponse, sessionRefused: boolean): Error | undefined {
+  if (response.status !== 403 && !(response.status === 404 && sessionRefused)) return undefined
+  const why = sessionRefused
+    ? `${TITLE} does not serve this token's session at ${SESSION_PATH} (its lookup in the main step was refused too), as it may not for VM Apps orgs`
+    : `${TITLE} did not let this token end its session (VM Apps orgs may not be served by ${SESSION_PATH})`
+  return rejection(
+    `${TITLE} logout`,
+    response,
+    `${why}. For an org whose sessions cannot be logged out, revoke: false skips the logout.`,
+    readCloudDirectorError,
+  )
+}
