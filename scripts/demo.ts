@@ -1,7 +1,9 @@
-// `npm run demo [-- csp|vcd|vcfa]`: runs the BUILT action (dist/main and dist/post) against the CSP
-// (default), Cloud Director or VCF Automation emulator on 127.0.0.1 with a made-up credential, main
+// `npm run demo [-- csp|vcd|vcfa|aria-automation]`: runs the BUILT action (dist/main and dist/post)
+// against the CSP (default), Cloud Director, VCF Automation or Aria Automation emulator on 127.0.0.1
+// with a made-up credential, main
 // step then post step, the way the GitHub runner runs it, and prints what a workflow would see.
 // Exits non-zero when the action failed or a secret reached the log.
+import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
@@ -32,6 +34,14 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
       server: vcfa,
       about: `VCF Automation emulator at ${vcfa.url} (private CA), made-up API token of All Apps org ${vcfa.tenantOrg}`,
       inputs: { provider: 'vcfa', 'api-token': vcfa.tenantToken, org: vcfa.tenantOrg },
+    }
+  },
+  async 'aria-automation'() {
+    const aria = await new AriaEmulator().start()
+    return {
+      server: aria,
+      about: `Aria Automation emulator at ${aria.url} (private CA), made-up API token of ${aria.username}`,
+      inputs: { provider: 'aria-automation', 'api-token': aria.refreshToken },
     }
   },
 }
