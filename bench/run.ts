@@ -7,7 +7,7 @@
  *   node bench/run.ts --quick    fewer repetitions, for working on this file; writes nothing
  *
  * Clocks: every time is this process's performance.now(). Request arrival and answer times come
- * from a hook on the emulator (its `requests` list and its onReply option), taken at the same
+ * from the emulator's onArrival and onReply hooks, taken at the same
  * moments the emulator records its Date.now() `time` and `durationMs`; sub-millisecond, and on the
  * same clock as the one read just before spawn().
  *
@@ -83,8 +83,8 @@ const table = (head: string[], rows: string[][]): string =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n')
 
 // ---------------------------------------------------------------------------------------------
-// Emulators with a high-resolution hook on arrival (the push into `requests`, right where the
-// emulator reads Date.now() for `time`) and on the answer (the documented onReply option).
+// Emulators with high-resolution hooks on arrival and on the answer (their onArrival and onReply
+// options, called where the emulator reads Date.now() for `time` and `durationMs`).
 
 const arrivedAt = new WeakMap<RecordedRequest, number>()
 const answeredAt = new WeakMap<RecordedRequest, number>()
@@ -92,18 +92,8 @@ const answeredAt = new WeakMap<RecordedRequest, number>()
 const dateOffset = Date.now() - performance.now()
 /** Requests the hook missed (their times then come from the emulator's Date.now() record). */
 const hookMissed = new Set<RecordedRequest>()
+const onArrival = (request: RecordedRequest): void => void arrivedAt.set(request, performance.now())
 const onReply = (request: RecordedRequest): void => void answeredAt.set(request, performance.now())
-
-function instrument<T extends EmulatorServer>(server: T): T {
-  const list = server.requests
-  const push = list.push
-  list.push = function (this: RecordedRequest[], ...items: RecordedRequest[]): number {
-    const now = performance.now()
-    for (const item of items) arrivedAt.set(item, now)
-    return push.apply(this, items)
-  }
-  return server
-}
 
 function arrival(request: RecordedRequest): number {
   const hooked = arrivedAt.get(request)
@@ -132,8 +122,8 @@ function busyTime(requests: RecordedRequest[]): number {
   return total
 }
 
-const csp = instrument(await new CspEmulator({ onReply }).start())
-const vcd = instrument(await new VcdEmulator({ onReply }).start())
+const csp = await new CspEmulator({ onArrival, onReply }).start()
+const vcd = await new VcdEmulator({ onArrival, onReply }).start()
 // The runner never inherits the emulators' private CA: a step trusts it through
 // NODE_EXTRA_CA_CERTS, as on a self-hosted runner with a private CA.
 const caFile = join(work, 'ca.pem')
@@ -586,7 +576,7 @@ const cspOnePass = exchangeCounts.length > 0 && exchangeCounts.every((n) => n ==
 // ---------------------------------------------------------------------------------------------
 // 4. The 429 storm: STORM_SIZE main steps at once, the first STORM_SIZE token requests answered 429.
 
-const storm = instrument(await new CspEmulator({ onReply }).start())
+const storm = await new CspEmulator({ onArrival, onReply }).start()
 const stormTokens = Array.from({ length: STORM_SIZE }, () => storm.addApiToken({}))
 storm.fault('api-token', { times: STORM_SIZE, status: 429, headers: { 'retry-after': '1' } })
 const stormStart = performance.now()

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { CspEmulator, cspError } from './support/csp-emulator.ts'
 import type { RecordedRequest, Reply } from './support/emulator.ts'
 import { assertNoLeaks, runStep, type StepResult } from './support/runner.ts'
-import { BASE_DELAY_MS, RETRY_AFTER_JITTER_MS } from './reliability-support.ts'
+import { BASE_DELAY_MS, RETRY_AFTER_JITTER_MS } from './support/pacing.ts'
 
 const RUNS = 50
 const BUCKET_MS = 100

@@ -15,19 +15,11 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
-import { ConnectProxy, type Fault, type RecordedRequest } from './support/emulator.ts'
+import type { Fault, RecordedRequest } from './support/emulator.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
-import {
-  RUN_OVERHEAD_MS,
-  RawServer,
-  closedPort,
-  expectPacing,
-  requestBoundMs,
-  triesText,
-  using,
-  type Pacing,
-} from './reliability-support.ts'
+import { RUN_OVERHEAD_MS, expectPacing, requestBoundMs, triesText, type Pacing } from './support/pacing.ts'
+import { ConnectProxy, RawServer, closedPort, using } from './support/tcp.ts'
 
 // Every case is a few child processes that mostly wait: run several at once.
 vi.setConfig({ maxConcurrency: 8 })
@@ -703,7 +695,7 @@ describe.concurrent('network faults below HTTP', () => {
       assertNoLeaks(result, [token])
       expectFailed(result.main, [/timeout-seconds/], 2)
       expect(silent.connections).toHaveLength(2)
-      expect(silent.connections[1] - silent.connections[0]).toBeGreaterThanOrEqual(1000 - 150)
+      expect(silent.connections[1].at - silent.connections[0].at).toBeGreaterThanOrEqual(1000 - 150)
       expect(result.main.durationMs).toBeGreaterThanOrEqual(2000)
       expectWithinBound(result.main, pacing)
       expectPostHarmless(result)

@@ -4,7 +4,7 @@
  * leak-scanned.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ConnectProxy } from './support/emulator.ts'
+import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
 

@@ -11,9 +11,8 @@
  * timeout-seconds. These numbers are written here, not imported from src/, so that a change of
  * the action's pacing shows up as a failing test.
  */
-import net, { type AddressInfo, type Socket } from 'node:net'
 import { expect } from 'vitest'
-import type { RecordedRequest } from './support/emulator.ts'
+import type { RecordedRequest } from './emulator.ts'
 
 export const BASE_DELAY_MS = 1000
 export const MAX_DELAY_MS = 30_000
@@ -95,79 +94,4 @@ export function expectPacing(tries: RecordedRequest[], pacing: Pacing): number[]
 /** "(1 try)" / "(3 tries)", as the action counts tries in its messages. */
 export function triesText(count: number): string {
   return count === 1 ? '(1 try)' : `(${count} tries)`
-}
-
-/** A port nothing listens on (listened on once, then closed). */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-export type RawMode =
-  /** Accept and never send a byte: no TLS handshake, no CONNECT answer. */
-  | 'silent'
-  /** Reset every connection at once (TCP RST). */
-  | 'reset'
-  /** Forward bytes to 127.0.0.1:<port>, counting the connections. */
-  | { forwardTo: number }
-
-/** A TCP server below HTTP and TLS, recording when each connection arrived. */
-export class RawServer {
-  readonly connections: number[] = []
-  port = 0
-  private readonly sockets = new Set<Socket>()
-  private server: net.Server | undefined
-
-  constructor(private readonly mode: RawMode) {}
-
-  get url(): string {
-    return `https://127.0.0.1:${this.port}`
-  }
-
-  async start(): Promise<this> {
-    const server = net.createServer((socket) => this.accept(socket))
-    this.server = server
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    this.port = (server.address() as AddressInfo).port
-    return this
-  }
-
-  async close(): Promise<void> {
-    const server = this.server
-    if (!server) return
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    for (const socket of this.sockets) socket.destroy()
-    await closed
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket)
-    socket.on('close', () => this.sockets.delete(socket))
-    socket.on('error', () => {})
-  }
-
-  private accept(socket: Socket): void {
-    this.connections.push(Date.now())
-    this.track(socket)
-    if (this.mode === 'silent') return
-    if (this.mode === 'reset') return void socket.resetAndDestroy()
-    const upstream = net.connect(this.mode.forwardTo, '127.0.0.1')
-    this.track(upstream)
-    socket.pipe(upstream)
-    upstream.pipe(socket)
-    socket.on('close', () => upstream.destroy())
-    upstream.on('close', () => socket.destroy())
-  }
-}
-
-/** Runs `body` with servers that are closed afterwards, whatever happens. */
-export async function using<T extends { close(): Promise<void> }, R>(servers: T[], body: () => Promise<R>): Promise<R> {
-  try {
-    return await body()
-  } finally {
-    await Promise.all(servers.map((server) => server.close()))
-  }
 }
