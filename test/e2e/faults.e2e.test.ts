@@ -14,11 +14,19 @@
  * Each case has its own emulator and its own processes, so the cases run concurrently.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { CspEmulator } from './support/csp-emulator.ts'
+import { CSP_API_TOKEN_PATH, CspEmulator } from './support/csp-emulator.ts'
 import type { Fault, RecordedRequest } from './support/emulator.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
-import { RUN_OVERHEAD_MS, expectPacing, requestBoundMs, triesText, type Pacing } from './support/pacing.ts'
+import {
+  RUN_OVERHEAD_MS,
+  expectPacing,
+  expectReportedPacing,
+  reportedTries,
+  requestBoundMs,
+  triesText,
+  type Pacing,
+} from './support/pacing.ts'
 import { ConnectProxy, RawServer, closedPort, using } from './support/tcp.ts'
 
 // Every case is a few child processes that mostly wait: run several at once.
@@ -500,7 +508,7 @@ async function exchangeCase(provider: ProviderName, testCase: ExchangeCase): Pro
 
     const tries = server.requestsTo(setup.route)
     expect(tries.length, `${setup.route} requests\n${logOf(result)}`).toBe(testCase.tries)
-    expectPacing(tries, pacing)
+    expectPacing(tries, pacing, result.main)
     expectWithinBound(result.main, pacing, tries[0]?.time)
     // Every try carried the credential in the body, never in the URL.
     for (const request of tries) {
@@ -599,7 +607,7 @@ describe.concurrent('token exchange faults: CSP OAuth app', () => {
       assertNoLeaks(result, server.secrets())
       expectMessagesClean(result.main, server.secrets())
       const tries = server.requestsTo('oauth-app')
-      expectPacing(tries, pacing)
+      expectPacing(tries, pacing, result.main)
       expectWithinBound(result.main, pacing, tries[0]?.time)
       expectPostHarmless(result)
       // The same Basic credential and form on every try; no API-token lookup for an app.
@@ -695,7 +703,10 @@ describe.concurrent('network faults below HTTP', () => {
       assertNoLeaks(result, [token])
       expectFailed(result.main, [/timeout-seconds/], 2)
       expect(silent.connections).toHaveLength(2)
-      expect(silent.connections[1].at - silent.connections[0].at).toBeGreaterThanOrEqual(1000 - 150)
+      // Each try cut at timeout-seconds by the action's own clock (its deadline starts before the
+      // connection, so the gap between the two accepted connections says nothing about it) ...
+      expectReportedPacing(reportedTries(result.main, CSP_API_TOKEN_PATH), pacing)
+      // ... and, by the runner's clock, the step outlived both deadlines.
       expect(result.main.durationMs).toBeGreaterThanOrEqual(2000)
       expectWithinBound(result.main, pacing)
       expectPostHarmless(result)
@@ -754,7 +765,7 @@ describe.concurrent('faults through an https_proxy', () => {
       assertNoLeaks(result, server.secrets())
       expectMessagesClean(result.main, server.secrets())
       const tries = server.requestsTo('api-token')
-      expectPacing(tries, pacing)
+      expectPacing(tries, pacing, result.main)
       expectWithinBound(result.main, pacing, tries[0]?.time)
       expectPostHarmless(result)
       // Only host names reached the proxy, and every try that reached the server came through it.
@@ -821,6 +832,7 @@ describe.concurrent('faults through an https_proxy', () => {
       assertNoLeaks(result, server.secrets())
       expectFailed(result.main, [/timeout-seconds/], 2)
       expect(deadProxy.connections).toHaveLength(2)
+      expectReportedPacing(reportedTries(result.main, CSP_API_TOKEN_PATH), pacing)
       expect(server.requests).toEqual([])
       expectWithinBound(result.main, pacing)
       expectPostHarmless(result)
@@ -1009,7 +1021,7 @@ describe.concurrent('post step: Cloud Director logout faults', () => {
         const tries = vcd.requestsTo('logout')
         expect(tries.length, logOf(post)).toBe(testCase.tries)
         for (const request of tries) expect(request.headers.authorization).toBe(`Bearer ${token}`)
-        expectPacing(tries, pacing)
+        expectPacing(tries, pacing, post)
         expectWithinBound(post, pacing, tries[0]?.time)
 
         if (testCase.revoked) {
@@ -1157,8 +1169,14 @@ describe.concurrent('Cloud Director: versions lookup and service accounts under 
 
 describe.concurrent('CSP API-token expiry lookup', () => {
   const GRACE_MS = 2000
-  /** How much later than an answered lookup a hung one may end the run. */
-  const HANG_COST_BOUND_MS = GRACE_MS + 1000
+  const TIMEOUT_SECONDS = 10
+  /**
+   * How much later than an answered lookup a hung one may end the run. The grace the action used is
+   * read from its own debug line (and pinned with a fake clock in the unit tests); the run times
+   * only have to show that the grace ended the wait, not timeout-seconds: halfway between the two.
+   */
+  const HANG_COST_BOUND_MS = (GRACE_MS + TIMEOUT_SECONDS * 1000) / 2
+  const GRACE_LINE = `API token expiry unknown: no answer from the details lookup within ${GRACE_MS} ms of the exchange`
 
   async function lookupRun(
     fault: Fault | undefined,
@@ -1171,7 +1189,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
         url: server.url,
         'ca-certificate': server.ca,
         'api-token': server.apiToken,
-        'timeout-seconds': '10',
+        'timeout-seconds': String(TIMEOUT_SECONDS),
         'max-attempts': '3',
         ...extra,
       })
@@ -1193,12 +1211,15 @@ describe.concurrent('CSP API-token expiry lookup', () => {
     // Unknown, not a failure; and no warning about it.
     expect(hung.result.main.outputs['api-token-expires-at']).toBe('')
     expect(hung.result.main.warnings).toEqual([])
+    // The action gave up after the grace, by its own clock; the answered run never waited for it.
+    expect(hung.result.main.debug).toContain(GRACE_LINE)
+    expect(answered.result.main.debug).not.toContain(GRACE_LINE)
     const cost = hung.result.main.durationMs - answered.result.main.durationMs
     console.log(
       `expiry lookup: answered run ${Math.round(answered.result.main.durationMs)} ms, hung run ${Math.round(hung.result.main.durationMs)} ms, cost ${Math.round(cost)} ms`,
     )
     expect(cost).toBeLessThanOrEqual(HANG_COST_BOUND_MS)
-    // Far from the 10 s timeout-seconds: the grace period, not the request timeout, ended the wait.
+    // Far from timeout-seconds: the grace period, not the request timeout, ended the wait.
     expect(hung.result.main.durationMs).toBeLessThan(answered.result.main.durationMs + HANG_COST_BOUND_MS)
   })
 
@@ -1209,6 +1230,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
     ])
     expect(slow.result.main.exitCode, logOf(slow.result)).toBe(0)
     expect(slow.result.main.outputs['api-token-expires-at']).toBe('')
+    expect(slow.result.main.debug).toContain(GRACE_LINE)
     expect(slow.result.main.durationMs - answered.result.main.durationMs).toBeLessThanOrEqual(HANG_COST_BOUND_MS)
   })
 
@@ -1246,6 +1268,8 @@ describe.concurrent('CSP API-token expiry lookup', () => {
       })
       assertNoLeaks(step, server.secrets())
       expectFailed(step, [/HTTP 403/], 1)
+      // No grace wait began (the failure cancels the lookup), and the step did not wait for timeout-seconds.
+      expect(step.debug).not.toContain(GRACE_LINE)
       expect(step.durationMs).toBeLessThan(RUN_OVERHEAD_MS)
     })
   })

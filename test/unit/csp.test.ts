@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { NetworkError } from '../../src/http.ts'
 import { CSP_DEFAULT_URL, type Config } from '../../src/inputs.ts'
 import { csp, EXPIRY_LOOKUP_GRACE_MS, readJwtClaims } from '../../src/providers/csp.ts'
@@ -21,6 +21,9 @@ import {
   type Reply,
   type Seen,
   rejectionOf,
+  fakeClock,
+  until,
+  watch,
 } from './helpers.ts'
 
 const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
@@ -32,6 +35,7 @@ beforeAll(() => nock.disableNetConnect())
 afterEach(() => {
   nock.abortPendingRequests()
   nock.cleanAll()
+  vi.useRealTimers()
 })
 
 /** A CSP config; the expiry lookup is off unless a test turns it on. */
@@ -528,18 +532,22 @@ describe('csp: API token expiry lookup', () => {
   })
 
   it('waits no longer than the grace period for a lookup that hangs', async () => {
+    const clock = fakeClock()
     const h = harness(lookupConfig({ timeoutMs: 20_000 }))
     onExchange([], () => [200, answer().body])
     nock(CSP_DEFAULT_URL)
       .post(DETAILS_PATH)
       .delay(15_000)
       .reply(200, { expiresAt: Date.now() + DAY })
-    const started = Date.now()
-    const result = await csp.exchange(h.context)
-    const elapsed = Date.now() - started
+    const exchanged = watch(csp.exchange(h.context))
+    // The grace is counted from the exchange's answer.
+    expect(await until(() => h.logs.some((l) => / -> 200 \(try 1 of/.test(l.message)))).toBe(true)
     expect(EXPIRY_LOOKUP_GRACE_MS).toBeLessThanOrEqual(2000)
-    expect(elapsed).toBeGreaterThanOrEqual(EXPIRY_LOOKUP_GRACE_MS - 50)
-    expect(elapsed).toBeLessThan(EXPIRY_LOOKUP_GRACE_MS + 1000)
+    await clock.advance(EXPIRY_LOOKUP_GRACE_MS - 1)
+    expect(exchanged.settled()).toBe(false)
+    await clock.advance(1)
+    expect(exchanged.settled()).toBe(true)
+    const result = await exchanged.promise
     expect(result.apiTokenExpiresAt).toBeNull()
     expect(h.logs.map((l) => l.message)).toContain(
       `API token expiry unknown: no answer from the details lookup within ${EXPIRY_LOOKUP_GRACE_MS} ms of the exchange`,
@@ -547,15 +555,21 @@ describe('csp: API token expiry lookup', () => {
   })
 
   it('is cut by timeout-seconds like any request, without delaying the step', async () => {
+    const clock = fakeClock()
     const h = harness(lookupConfig({ timeoutMs: 150 }))
     onExchange([], () => [200, answer().body])
     nock(CSP_DEFAULT_URL)
       .post(DETAILS_PATH)
       .delay(10_000)
       .reply(200, { expiresAt: Date.now() + DAY })
-    const started = Date.now()
-    const result = await csp.exchange(h.context)
-    expect(Date.now() - started).toBeLessThan(1000)
+    const exchanged = watch(csp.exchange(h.context))
+    expect(await until(() => h.logs.some((l) => / -> 200 \(try 1 of/.test(l.message)))).toBe(true)
+    await clock.advance(149)
+    expect(exchanged.settled()).toBe(false)
+    // The lookup's own deadline (150 ms from its start, beside the exchange) ends it, long before the grace.
+    await clock.advance(1)
+    expect(await until(() => exchanged.settled())).toBe(true)
+    const result = await exchanged.promise
     expect(result.apiTokenExpiresAt).toBeNull()
     expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (NetworkError)')
   })
