@@ -80,15 +80,8 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => child.on('close', (code) => done(code)))
 }
 
-async function runOnce(run: number, dir: string, vitestArgs: string[]): Promise<RunResult> {
-  const report = join(dir, `run-${run}.json`)
-  const started = performance.now()
-  const child = vitest(['--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs], 'pipe')
-  let log = ''
-  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
-  const exitCode = await exited(child)
-  const seconds = (performance.now() - started) / 1000
+/** What one run's JSON report says failed; a run without a report is one failure with vitest's last output. */
+function readReport(report: string, run: number, exitCode: number | null, log: string): Omit<RunResult, 'seconds'> {
   let parsed: JsonReport | undefined
   try {
     parsed = JSON.parse(readFileSync(report, 'utf8')) as JsonReport
@@ -97,7 +90,7 @@ async function runOnce(run: number, dir: string, vitestArgs: string[]): Promise<
   }
   if (!parsed) {
     const message = `vitest exited ${exitCode} without a report:\n${log.slice(-4000)}`
-    return { run, exitCode, seconds, passed: 0, total: 0, failures: [{ run, file: '(vitest)', test: '(no report)', message }] }
+    return { run, exitCode, passed: 0, total: 0, failures: [{ run, file: '(vitest)', test: '(no report)', message }] }
   }
   const failures: Failure[] = []
   for (const file of parsed.testResults) {
@@ -110,11 +103,22 @@ async function runOnce(run: number, dir: string, vitestArgs: string[]): Promise<
   if (exitCode !== 0 && failures.length === 0) {
     failures.push({ run, file: '(vitest)', test: '(exit code)', message: `vitest exited ${exitCode}:\n${log.slice(-4000)}` })
   }
-  return { run, exitCode, seconds, passed: parsed.numPassedTests, total: parsed.numTotalTests, failures }
+  return { run, exitCode, passed: parsed.numPassedTests, total: parsed.numTotalTests, failures }
+}
+
+async function runOnce(run: number, dir: string, vitestArgs: string[]): Promise<RunResult> {
+  const report = join(dir, `run-${run}.json`)
+  const started = performance.now()
+  const child = vitest(['--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...vitestArgs], 'pipe')
+  let log = ''
+  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
+  const exitCode = await exited(child)
+  return { ...readReport(report, run, exitCode, log), seconds: (performance.now() - started) / 1000 }
 }
 
 /** What competes for the machine while the measured runs go on; stop() ends it and says what it did. */
-function startLoad(kind: 'suite' | 'cpu'): { stop(): Promise<string> } {
+function startLoad(kind: 'suite' | 'cpu', dir: string): { stop(): Promise<string> } {
   let stopping = false
   if (kind === 'cpu') {
     const spin = 'for (;;) {}'
@@ -127,13 +131,14 @@ function startLoad(kind: 'suite' | 'cpu'): { stop(): Promise<string> } {
       },
     }
   }
-  const results: (number | null)[] = []
+  const results: Omit<RunResult, 'seconds'>[] = []
   let current: ChildProcess | undefined
   const loop = (async () => {
-    while (!stopping) {
-      current = vitest(['--reporter=dot'], 'ignore', true)
+    for (let n = 1; !stopping; n++) {
+      const report = join(dir, `load-${n}.json`)
+      current = vitest(['--reporter=dot', '--reporter=json', `--outputFile.json=${report}`], 'ignore', true)
       const code = await exited(current)
-      if (!stopping) results.push(code)
+      if (!stopping) results.push(readReport(report, n, code, ''))
     }
   })()
   return {
@@ -142,8 +147,14 @@ function startLoad(kind: 'suite' | 'cpu'): { stop(): Promise<string> } {
       // Its own process group: the suite's workers and the action processes they started end with it.
       if (current?.pid && current.exitCode === null) process.kill(-current.pid, 'SIGTERM')
       await loop
-      const failed = results.filter((code) => code !== 0).length
-      return `a competing full suite ran ${results.length} complete time(s) beside (${failed} of them failed; they do not count)`
+      const failed = results.filter((result) => result.failures.length)
+      const lines = [
+        `a competing full suite ran ${results.length} complete time(s) beside (${failed.length} of them failed; they do not count)`,
+      ]
+      for (const failure of failed.flatMap((result) => result.failures)) {
+        lines.push(`    competing run ${failure.run}: ${failure.file} > ${failure.test}`, firstLines(failure.message, 4))
+      }
+      return lines.join('\n')
     },
   }
 }
@@ -160,7 +171,7 @@ function firstLines(text: string, count: number): string {
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2))
   const dir = mkdtempSync(join(tmpdir(), 'vmw-test-repeat-'))
-  const load = options.busy ? startLoad(options.busy) : undefined
+  const load = options.busy ? startLoad(options.busy, dir) : undefined
   console.log(
     `test:repeat: ${options.runs} full vitest run(s) on ${availableParallelism()} core(s)` +
       (options.busy ? `, with ${options.busy === 'suite' ? 'a second suite' : 'a busy loop per core'} beside` : ''),
