@@ -24,7 +24,7 @@ const CASES: ExchangeCase[] = [
     attempts: 2,
     tries: 2,
     slow: true,
-    error: [/timeout-seconds/, /within 1 s/],
+    error: [/timeout-seconds/, /within 2 s/],
   }),
   succeeds('never answers, once', () => ({ hang: true, times: 1 }), { attempts: 2, tries: 2, slow: true }),
   succeeds('never answers after issuing a token, once', () => ({ hang: 'after-route', times: 1 }), { attempts: 2, tries: 2, slow: true }),

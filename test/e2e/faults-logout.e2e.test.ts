@@ -18,6 +18,7 @@ import {
   retryAfterOf,
   setUp,
   status,
+  TIMEOUT_SECONDS,
 } from './support/faults.ts'
 import { expectPacing, triesText, type Pacing } from './support/pacing.ts'
 import { assertNoLeaks, runStep } from './support/runner.ts'
@@ -30,7 +31,7 @@ interface LogoutCase {
   name: string
   fault: () => Fault
   attempts: number
-  /** Default 2 s; 1 s for slow faults. */
+  /** Default TIMEOUT_SECONDS. */
   timeoutSeconds?: number
   tries: number
   /** The post step counts the token as revoked (no warning). */
@@ -105,7 +106,7 @@ const LOGOUT_CASES: LogoutCase[] = [
 describe.concurrent('post step: Cloud Director logout faults', () => {
   for (const testCase of LOGOUT_CASES) {
     it(testCase.name, async () => {
-      const timeoutSeconds = testCase.timeoutSeconds ?? (testCase.slow ? 1 : 2)
+      const timeoutSeconds = testCase.timeoutSeconds ?? TIMEOUT_SECONDS
       const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds, slow: testCase.slow }
       const { server, inputs } = await setUp('vcd', pacing)
       const vcd = server as VcdEmulator

@@ -17,6 +17,7 @@ import {
   job,
   logOf,
   setUp,
+  TIMEOUT_SECONDS,
 } from './support/faults.ts'
 import { RUN_OVERHEAD_MS, type Pacing } from './support/pacing.ts'
 import { assertNoLeaks, runStep, type JobResult } from './support/runner.ts'
@@ -45,7 +46,8 @@ describe.concurrent('Cloud Director: versions lookup and service accounts under 
   })
 
   it('versions lookup that never answers fails the step after its tries, naming the lookup', async () => {
-    const pacing: Pacing = { attempts: 2, timeoutSeconds: 1, slow: true }
+    // The exchange beside it is healthy and must answer within timeout-seconds: TIMEOUT_SECONDS, not less.
+    const pacing: Pacing = { attempts: 2, timeoutSeconds: TIMEOUT_SECONDS, slow: true }
     const { server, inputs } = await setUp('vcd', pacing)
     await using([server], async () => {
       server.fault('versions', { hang: true, times: ALWAYS })
