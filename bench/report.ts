@@ -1,6 +1,6 @@
 /** The report: bench/RESULTS.md, from the results of every phase. */
 import os from 'node:os'
-import { join, relative } from 'node:path'
+import { isAbsolute, relative } from 'node:path'
 import { ROOT } from '../test/e2e/support/runner.ts'
 import type { RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { COLD_START_LIMIT, WARMUP_ROUNDS, type ColdStart } from './cold-start.ts'
@@ -21,6 +21,12 @@ export interface Results {
   benchSeconds: number
   /** Share of all CPUs that processes other than this benchmark and its children used during the run (Linux). */
   othersShare: number | undefined
+}
+
+/** The node that ran, relative to the project when it is the one npm ci brought (no path of this machine in the report). */
+function nodeName(): string {
+  const path = relative(ROOT, process.execPath)
+  return path.startsWith('..') || isAbsolute(path) ? process.execPath.split('/').pop()! : path
 }
 
 export const phase = (marks: Record<string, number>, from: string, to: string): number => marks[to] - marks[from]
@@ -159,7 +165,7 @@ export function renderReport(r: Results): string {
   const header = [
     '# Benchmark results',
     '',
-    `\`npm run bench\` (bench/run.ts), ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, node ${process.version} (${process.execPath === join(ROOT, 'node_modules/.bin/node') ? 'node_modules/.bin/node' : process.execPath}), ` +
+    `\`npm run bench\` (bench/run.ts), ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}, node ${process.version} (${nodeName()}), ` +
       `${cpu}, ${count(os.cpus().length, 'core')}, ${os.type()} ${os.release()} ${os.arch()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM. ` +
       `Everything below comes from this one run on this machine; the benchmark took ${benchSeconds.toFixed(0)} s${bench.quick ? ' (--quick: fewer repetitions)' : ''}. ` +
       (othersShare === undefined
