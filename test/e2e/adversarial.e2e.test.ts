@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
-import { ConnectProxy } from './support/emulator.ts'
+import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, runJob, runStep, type JobResult } from './support/runner.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ARIA_ACCESS_TOKEN_SECONDS, ARIA_CATALOG_ITEMS_PATH, ARIA_LOGIN_PATH, AriaEmulator } from './support/aria-emulator.ts'
-import { ConnectProxy } from './support/emulator.ts'
+import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 
 let aria: AriaEmulator

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
-import { ConnectProxy, EmulatorServer, type Route } from './support/emulator.ts'
+import { EmulatorServer, type Route } from './support/emulator.ts'
+import { ConnectProxy } from './support/tcp.ts'
 import {
   assertNoLeaks,
   findLeaks,
@@ -288,6 +289,26 @@ describe('emulator server', () => {
     expect(hanging.requests[0].status).toBeUndefined()
     await hanging.close()
     await expect(pending).rejects.toThrow()
+  })
+
+  it('onArrival sees each request as it arrives, recorded and not yet answered', async () => {
+    const arrived: { seq: number; status?: number; recorded: boolean }[] = []
+    const hooked = await new EmulatorServer({
+      routes,
+      onArrival: (request) => arrived.push({ seq: request.seq, status: request.status, recorded: hooked.requests.includes(request) }),
+    }).start()
+    try {
+      hooked.fault('echo', { status: 503 })
+      expect((await hooked.request('/echo', { method: 'POST', body: '' })).status).toBe(503)
+      expect((await hooked.request('/nothing')).status).toBe(404)
+      expect(arrived).toEqual([
+        { seq: 1, status: undefined, recorded: true },
+        { seq: 2, status: undefined, recorded: true },
+      ])
+      expect(hooked.requests.map((request) => request.status)).toEqual([503, 404])
+    } finally {
+      await hooked.close()
+    }
   })
 
   it('trickle sends the whole answer slowly', async () => {

@@ -16,7 +16,7 @@ import { makeCerts } from './support/certs.ts'
 import { CSP_API_TOKEN_PATH, CspEmulator } from './support/csp-emulator.ts'
 import { assertNoLeaks, containsPiece, runJob, type JobResult } from './support/runner.ts'
 import { VCD_PROVIDER_TOKEN_PATH, VcdEmulator } from './support/vcd-emulator.ts'
-import { RawServer, using } from './reliability-support.ts'
+import { RawServer, using } from './support/tcp.ts'
 
 vi.setConfig({ maxConcurrency: 8 })
 

@@ -5,7 +5,7 @@
  * run is leak-scanned.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ConnectProxy } from './support/emulator.ts'
+import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { VCFA_KUBERNETES_PATH, VcfaEmulator, type VcfaOptions } from './support/vcfa-emulator.ts'
 

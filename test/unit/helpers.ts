@@ -87,6 +87,48 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 
 export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
 
+/**
+ * A fake clock for one test: setTimeout, clearTimeout and Date are vitest's fakes until
+ * vi.useRealTimers() (call it in afterEach), so deadlines and waits are checked to the
+ * millisecond, not against a wall clock a loaded machine stretches. I/O and setImmediate stay
+ * real: nock still answers.
+ */
+export function fakeClock(): { advance(ms: number): Promise<void> } {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  return {
+    async advance(ms) {
+      await vi.advanceTimersByTimeAsync(ms)
+    },
+  }
+}
+
+/** Whether a promise has settled yet (it is observed, not changed; a rejection is not left unhandled). */
+export function watch<T>(promise: Promise<T>): { settled(): boolean; promise: Promise<T> } {
+  let settled = false
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  )
+  return { settled: () => settled, promise }
+}
+
+/** Lets real I/O run for this many event-loop turns (to see that something did NOT happen). */
+export async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
+ * Lets real I/O and setImmediate run, turn by turn, until the condition holds; false if it still
+ * does not after maxTurns turns (a count of event-loop turns, not a time: load does not change it).
+ */
+export async function until(condition: () => boolean, maxTurns = 10_000): Promise<boolean> {
+  for (let turn = 0; !condition(); turn++) {
+    if (turn >= maxTurns) return false
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return true
+}
+
 export function config(overrides: Partial<Config> = {}): Config {
   return {
     provider: 'csp',

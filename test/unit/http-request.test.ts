@@ -13,7 +13,7 @@ import {
   type HttpOptions,
 } from '../../src/http/request.ts'
 import { trustedCas } from '../../src/http/tls.ts'
-import { recorder, secretToken, testCaPem, type Seen, rejectionOf } from './helpers.ts'
+import { fakeClock, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
 
@@ -22,6 +22,7 @@ afterEach(() => {
   nock.abortPendingRequests()
   nock.cleanAll()
   vi.restoreAllMocks()
+  vi.useRealTimers()
 })
 
 function client(options: Partial<HttpOptions> = {}) {
@@ -247,19 +248,28 @@ describe('createHttp: network failures', () => {
   })
 
   it('cuts a server that never answers at the deadline, on every try', async () => {
+    const clock = fakeClock()
     nock(ORIGIN).get('/hang').times(2).delay(10_000).reply(200, 'too late')
-    const { send, sleeps } = client({ timeoutMs: 150, maxAttempts: 2 })
-    const started = Date.now()
-    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/hang`, purpose: 'p' }))
-    const elapsed = Date.now() - started
+    const { send, sleeps, debug } = client({ timeoutMs: 150, maxAttempts: 2 })
+    const sent = watch(rejectionOf(send({ method: 'GET', url: `${ORIGIN}/hang`, purpose: 'p' })))
+    await clock.advance(149)
+    expect(debug).toEqual([])
+    await clock.advance(1)
+    expect(debug[0]).toMatch(/ -> TIMEOUT \(try 1 of 2, 150 ms\)$/)
+    // The injected sleep returns at once: the second try starts at 150 ms and is cut at 300 ms.
+    await clock.advance(149)
+    expect(sent.settled()).toBe(false)
+    await clock.advance(1)
+    expect(sent.settled()).toBe(true)
+    const error = await sent.promise
     expect(error).toMatchObject({ name: 'RequestError', code: 'TIMEOUT', attempts: 2 })
     expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (2 tries).')
     expect(sleeps).toEqual([500])
-    expect(elapsed).toBeGreaterThanOrEqual(290)
-    expect(elapsed).toBeLessThan(2000)
+    expect(debug[2]).toMatch(/ -> TIMEOUT \(try 2 of 2, 150 ms\)$/)
   })
 
   it('cuts an answer whose body never ends at the deadline', async () => {
+    const clock = fakeClock()
     nock(ORIGIN)
       .get('/trickle')
       .reply(200, () => {
@@ -268,10 +278,12 @@ describe('createHttp: network failures', () => {
         return body
       })
     const { send } = client({ timeoutMs: 150, maxAttempts: 1 })
-    const started = Date.now()
-    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/trickle`, purpose: 'p' }))
-    expect(error).toMatchObject({ code: 'TIMEOUT', attempts: 1 })
-    expect(Date.now() - started).toBeLessThan(2000)
+    const sent = watch(rejectionOf(send({ method: 'GET', url: `${ORIGIN}/trickle`, purpose: 'p' })))
+    await clock.advance(149)
+    expect(sent.settled()).toBe(false)
+    await clock.advance(1)
+    expect(sent.settled()).toBe(true)
+    expect(await sent.promise).toMatchObject({ code: 'TIMEOUT', attempts: 1 })
   })
 })
 
@@ -335,16 +347,20 @@ describe('createHttp: inspectBody', () => {
 
 describe('createHttp: abort', () => {
   it('stops a request in flight when the signal aborts, with no retry and no RequestError', async () => {
+    const clock = fakeClock()
     nock(ORIGIN).get('/slow').delay(10_000).reply(200)
     nock(ORIGIN).get('/slow').optionally().reply(200)
     const { send, sleeps } = client({ timeoutMs: 10_000, maxAttempts: 3 })
     const controller = new AbortController()
     const reason = new Error('no longer needed')
     setTimeout(() => controller.abort(reason), 50)
-    const started = Date.now()
-    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/slow`, purpose: 'p', signal: controller.signal }))
-    expect(error).toBe(reason)
-    expect(Date.now() - started).toBeLessThan(2000)
+    const sent = watch(rejectionOf(send({ method: 'GET', url: `${ORIGIN}/slow`, purpose: 'p', signal: controller.signal })))
+    await clock.advance(49)
+    expect(sent.settled()).toBe(false)
+    // Ended by the abort at 50 ms, not by the 10 s deadline.
+    await clock.advance(1)
+    expect(sent.settled()).toBe(true)
+    expect(await sent.promise).toBe(reason)
     expect(sleeps).toEqual([])
   })
 
@@ -370,24 +386,47 @@ describe('createHttp: abort', () => {
   })
 
   it('stops the default back-off sleep when the signal aborts', async () => {
-    nock(ORIGIN).get('/x').reply(503)
-    nock(ORIGIN).get('/x').optionally().reply(200)
+    const clock = fakeClock()
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .get('/x')
+      .reply(recorder(seen, () => [503]))
+    nock(ORIGIN)
+      .get('/x')
+      .optionally()
+      .reply(recorder(seen, () => [200]))
     // No injected sleep: the real one, of 0.5 * 1000 ms.
-    const { send } = client({ sleep: undefined, random: () => 0.5, maxAttempts: 2 })
+    const { send, debug } = client({ sleep: undefined, random: () => 0.5, maxAttempts: 2 })
     const controller = new AbortController()
+    const sent = watch(rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p', signal: controller.signal })))
+    expect(await until(() => debug.includes('waiting 500 ms before the next try'))).toBe(true)
     setTimeout(() => controller.abort(), 50)
-    const started = Date.now()
-    const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p', signal: controller.signal }))
-    expect(error.name).toBe('AbortError')
-    expect(Date.now() - started).toBeLessThan(450)
+    await clock.advance(50)
+    // Ended inside the 500 ms wait: no second try.
+    expect(sent.settled()).toBe(true)
+    expect((await sent.promise).name).toBe('AbortError')
+    expect(seen).toHaveLength(1)
   })
 
   it('the default sleep waits, then the next try runs', async () => {
-    nock(ORIGIN).get('/x').reply(503).get('/x').reply(200, 'ok')
-    const { send } = client({ sleep: undefined, random: () => 0.02 })
-    const started = Date.now()
-    expect(await send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' })).toMatchObject({ status: 200, attempts: 2 })
-    expect(Date.now() - started).toBeGreaterThanOrEqual(15)
+    const clock = fakeClock()
+    const seen: Seen[] = []
+    nock(ORIGIN)
+      .get('/x')
+      .reply(recorder(seen, () => [503]))
+      .get('/x')
+      .reply(recorder(seen, () => [200, 'ok']))
+    const { send, debug } = client({ sleep: undefined, random: () => 0.02 })
+    const sent = watch(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
+    expect(await until(() => debug.includes('waiting 20 ms before the next try'))).toBe(true)
+    // The wait is 0.02 * 1000 ms: nothing is sent before it is over.
+    await clock.advance(19)
+    await turns(50)
+    expect(seen).toHaveLength(1)
+    await clock.advance(1)
+    expect(await until(() => sent.settled())).toBe(true)
+    expect(seen).toHaveLength(2)
+    expect(await sent.promise).toMatchObject({ status: 200, attempts: 2 })
   })
 })
 

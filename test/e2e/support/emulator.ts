@@ -3,7 +3,7 @@
  * data. A provider emulator (csp-emulator.ts, vcd-emulator.ts) is only its routes.
  *
  *   const server = new EmulatorServer({ routes, tls: 'ca' })   // tls: 'ca' (default) | 'self-signed' | 'none';
- *                                         //   also names, port (default 0), onReply(recorded), maxBodyBytes
+ *                                         //   also names, port (default 0), onArrival(recorded), onReply(recorded), maxBodyBytes
  *   await server.start()                  // binds 127.0.0.1:0; server.port, server.url ('https://127.0.0.1:<port>')
  *   server.urlFor('vcd.example.test')     // same port, another host name (names: [...] puts it in the certificate)
  *   server.ca                             // PEM to trust (the private CA; the certificate itself when self-signed)
@@ -38,16 +38,14 @@
  *   mapBody: (body) => '\uFEFF' + body     or its body text passed through a function
  *   trickle: { chunkBytes: 1, intervalMs: 200 }   send the answer (real or canned) in small slow pieces
  *
- * Also here: ConnectProxy, a CONNECT-only forward proxy that records the tunnels it opened and
- * resolves made-up host names to loopback (see its class comment).
- *
  * Only erasable TypeScript here: scripts run this file directly with node's type stripping.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
-import net, { type AddressInfo, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { makeCerts, type TestPki } from './certs.ts'
+import { TcpServer } from './tcp.ts'
 
 export interface RecordedRequest {
   /** 1, 2, ... in arrival order. */
@@ -135,6 +133,8 @@ export interface EmulatorOptions {
   maxBodyBytes?: number
   /** Port to listen on (default 0: any free port). Always on 127.0.0.1. */
   port?: number
+  /** Called once per request when its head has arrived, right after it is recorded (`time` read): a hook for other clocks. */
+  onArrival?: (request: RecordedRequest) => void
   /** Called once per request when it has been answered, reset, or left hanging. */
   onReply?: (request: RecordedRequest) => void
 }
@@ -151,30 +151,27 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-export class EmulatorServer {
+export class EmulatorServer extends TcpServer<http.Server | https.Server> {
   readonly requests: RecordedRequest[] = []
   routes: Route[]
   readonly pki: TestPki | undefined
   readonly tlsMode: 'ca' | 'self-signed' | 'none'
   protected readonly known = new Set<string>()
   private readonly faults: FaultHandle[] = []
-  private readonly sockets = new Set<Socket>()
   private readonly timers = new Set<NodeJS.Timeout>()
   private readonly errorBody: (status: number, message: string) => unknown
   private readonly maxBodyBytes: number
-  private readonly listenPort: number
+  private readonly onArrival: ((request: RecordedRequest) => void) | undefined
   private readonly onReply: ((request: RecordedRequest) => void) | undefined
-  private server: http.Server | https.Server | undefined
-  private closing = false
-  port = 0
 
   constructor(options: EmulatorOptions = {}) {
+    super(options.port ?? 0)
     this.routes = options.routes ?? []
     this.tlsMode = options.tls ?? 'ca'
     this.pki = this.tlsMode === 'none' ? undefined : makeCerts(options.names ?? [])
     this.errorBody = options.errorBody ?? ((status, message) => ({ status, message }))
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
-    this.listenPort = options.port ?? 0
+    this.onArrival = options.onArrival
     this.onReply = options.onReply
   }
 
@@ -192,7 +189,7 @@ export class EmulatorServer {
     return this.tlsMode === 'self-signed' ? this.pki.selfSigned.cert : this.pki.caCert
   }
 
-  async start(): Promise<this> {
+  protected createServer(): http.Server | https.Server {
     const handler = (request: IncomingMessage, response: ServerResponse): void => {
       this.onRequest(request, response).catch((error: unknown) => {
         if (!response.headersSent && !response.destroyed) {
@@ -208,32 +205,18 @@ export class EmulatorServer {
             handler,
           )
     server.keepAliveTimeout = 1000
-    server.on(this.tlsMode === 'none' ? 'connection' : 'secureConnection', (socket: Socket) => this.track(socket))
-    // Also track sockets that never finish a TLS handshake (a client that does not trust the CA).
-    if (this.tlsMode !== 'none') server.on('connection', (socket: Socket) => this.track(socket))
+    // 'connection' also catches sockets that never finish a TLS handshake (a client that does not trust the CA).
+    server.on('connection', (socket: Socket) => this.track(socket))
+    if (this.tlsMode !== 'none') server.on('secureConnection', (socket: Socket) => this.track(socket))
     server.on('tlsClientError', () => {})
-    this.server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.listenPort, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    this.port = (server.address() as AddressInfo).port
-    return this
+    return server
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.closing = true
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
-    const server = this.server
-    if (!server) return
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    for (const socket of this.sockets) socket.destroy()
-    server.closeAllConnections()
-    await closed
+    await super.close()
   }
 
   fault(route: string, fault: Fault): FaultHandle {
@@ -301,13 +284,6 @@ export class EmulatorServer {
     })
   }
 
-  private track(socket: Socket): void {
-    if (this.sockets.has(socket)) return
-    this.sockets.add(socket)
-    socket.on('close', () => this.sockets.delete(socket))
-    if (this.closing) socket.destroy()
-  }
-
   private later(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer)
@@ -335,6 +311,7 @@ export class EmulatorServer {
       servername: (request.socket as TLSSocket).servername || undefined,
     }
     this.requests.push(recorded)
+    this.onArrival?.(recorded)
 
     const tooBig = await readBody(request, this.maxBodyBytes).then(
       (body) => {
@@ -546,111 +523,4 @@ export function parseBasic(header: string | undefined): [string, string] | undef
 /** Bearer auth header -> token, or undefined. */
 export function parseBearer(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1]
-}
-
-export interface Tunnel {
-  time: number
-  /** host:port as the client asked for it. */
-  target: string
-  host: string
-  port: number
-  headers: IncomingHttpHeaders
-  /** Where it was connected to; undefined when refused. */
-  resolvedTo?: string
-  /** Status the proxy answered the CONNECT with. */
-  status: number
-}
-
-export interface ProxyOptions {
-  /** Host names the proxy resolves (to the given address); other names are refused with 502, as an offline proxy would. Default { localhost: '127.0.0.1' }. */
-  hosts?: Record<string, string>
-  /** Answer every CONNECT with this status instead of tunnelling (e.g. 407, 403). */
-  refuseWith?: number
-}
-
-/**
- * A CONNECT-only forward proxy on 127.0.0.1 for https_proxy tests. It knows only the host names
- * it is given (e.g. { 'vcd.example.test': '127.0.0.1' }), so a test can prove the request went
- * through it: the client cannot resolve a made-up name on its own.
- *
- *   const proxy = await new ConnectProxy({ hosts: { 'vcd.example.test': '127.0.0.1' } }).start()
- *   env: { https_proxy: proxy.url }   // http://127.0.0.1:<port>
- *   proxy.tunnels                     // [{ target: 'vcd.example.test:443', host, port, headers, resolvedTo, status }]
- *   proxy.otherRequests               // non-CONNECT requests (answered 405)
- *   await proxy.close()
- */
-export class ConnectProxy {
-  readonly tunnels: Tunnel[] = []
-  readonly otherRequests: { method: string; url: string; headers: IncomingHttpHeaders }[] = []
-  hosts: Record<string, string>
-  refuseWith: number | undefined
-  port = 0
-  private readonly sockets = new Set<Socket>()
-  private server: http.Server | undefined
-
-  constructor(options: ProxyOptions = {}) {
-    this.hosts = options.hosts ?? { localhost: '127.0.0.1' }
-    this.refuseWith = options.refuseWith
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`
-  }
-
-  async start(): Promise<this> {
-    const server = http.createServer((request, response) => {
-      this.otherRequests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers })
-      response.writeHead(405, { 'content-type': 'text/plain' }).end('this test proxy only tunnels (CONNECT)\n')
-    })
-    server.on('connection', (socket: Socket) => this.track(socket))
-    server.on('connect', (request: IncomingMessage, client: Socket, head: Buffer) => this.onConnect(request, client, head))
-    this.server = server
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    this.port = (server.address() as AddressInfo).port
-    return this
-  }
-
-  async close(): Promise<void> {
-    const server = this.server
-    if (!server) return
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    for (const socket of this.sockets) socket.destroy()
-    server.closeAllConnections()
-    await closed
-  }
-
-  private track(socket: Socket): void {
-    this.sockets.add(socket)
-    socket.on('close', () => this.sockets.delete(socket))
-    socket.on('error', () => {})
-  }
-
-  private onConnect(request: IncomingMessage, client: Socket, head: Buffer): void {
-    const target = request.url ?? ''
-    const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target)
-    const host = match?.[1] ?? target
-    const port = Number(match?.[2] ?? 443)
-    const tunnel: Tunnel = { time: Date.now(), target, host, port, headers: request.headers, status: 0 }
-    this.tunnels.push(tunnel)
-    this.track(client)
-    const refuse = (status: number): void => {
-      tunnel.status = status
-      client.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
-    }
-    if (this.refuseWith) return refuse(this.refuseWith)
-    const address = this.hosts[host.toLowerCase()]
-    if (!address) return refuse(502)
-    tunnel.resolvedTo = `${address}:${port}`
-    const upstream = net.connect(port, address, () => {
-      tunnel.status = 200
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      if (head.length) upstream.write(head)
-      upstream.pipe(client)
-      client.pipe(upstream)
-    })
-    this.track(upstream)
-    upstream.on('error', () => (tunnel.status ? client.destroy() : refuse(502)))
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
-  }
 }

@@ -1,0 +1,208 @@
+/**
+ * The requests beside the token exchange under faults: Cloud Director's version lookup and
+ * session check, a service-account token spent by a try whose answer was lost, and the CSP
+ * API-token expiry lookup (one try, never fails the step, and costs at most the grace period
+ * when it hangs).
+ */
+import { describe, expect, it, vi } from 'vitest'
+import { CspEmulator } from './support/csp-emulator.ts'
+import type { Fault } from './support/emulator.ts'
+import {
+  ALWAYS,
+  CONCURRENT_CASES,
+  expectFailed,
+  expectMessagesClean,
+  expectPostHarmless,
+  expectWithinBound,
+  job,
+  logOf,
+  setUp,
+  TIMEOUT_SECONDS,
+} from './support/faults.ts'
+import { RUN_OVERHEAD_MS, type Pacing } from './support/pacing.ts'
+import { assertNoLeaks, runStep, type JobResult } from './support/runner.ts'
+import { using } from './support/tcp.ts'
+import { VcdEmulator } from './support/vcd-emulator.ts'
+
+vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
+
+// ---------------------------------------------------------------------------------------------
+// Cloud Director: the other requests of the exchange, and a spent service-account token.
+
+describe.concurrent('Cloud Director: versions lookup and service accounts under faults', () => {
+  it('versions lookup answering 503 once is retried; the run succeeds', async () => {
+    const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
+    const { server, inputs } = await setUp('vcd', pacing)
+    await using([server], async () => {
+      server.fault('versions', { status: 503, times: 1 })
+      const result = await job(inputs)
+      assertNoLeaks(result, server.secrets())
+      expect(result.main.exitCode, logOf(result)).toBe(0)
+      expect(server.requestsTo('versions').map((request) => request.status)).toEqual([503, 200])
+      expect(result.main.outputs['api-version']).toBe((server as VcdEmulator).maxVersion)
+      expectWithinBound(result.main, pacing)
+      expectPostHarmless(result)
+    })
+  })
+
+  it('versions lookup that never answers fails the step after its tries, naming the lookup', async () => {
+    // The exchange beside it is healthy and must answer within timeout-seconds: TIMEOUT_SECONDS, not less.
+    const pacing: Pacing = { attempts: 2, timeoutSeconds: TIMEOUT_SECONDS, slow: true }
+    const { server, inputs } = await setUp('vcd', pacing)
+    await using([server], async () => {
+      server.fault('versions', { hang: true, times: ALWAYS })
+      const result = await job(inputs)
+      assertNoLeaks(result, server.secrets())
+      expectFailed(result.main, [/version lookup/, /timeout-seconds/], 2)
+      expect(server.requestsTo('versions')).toHaveLength(2)
+      expectWithinBound(result.main, pacing)
+      expectPostHarmless(result)
+    })
+  })
+
+  it('a session check answering 503 every time: retried, then the step fails and the main step logs the session out', async () => {
+    const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
+    const { server, inputs } = await setUp('vcd', pacing)
+    const vcd = server as VcdEmulator
+    await using([vcd], async () => {
+      vcd.fault('session', { status: 503, times: ALWAYS })
+      const result = await job(inputs)
+      assertNoLeaks(result, vcd.secrets())
+      expect(vcd.requestsTo('session')).toHaveLength(2)
+      expectFailed(result.main, [/session check/, /HTTP 503/], 2)
+      expectWithinBound(result.main, pacing)
+      // The token the step could not hand out does not outlive the step.
+      const [issued] = vcd.issued
+      expect(vcd.isAlive(issued.access_token)).toBe(false)
+      expect(vcd.requestsTo('logout').map((request) => request.headers.authorization)).toEqual([`Bearer ${issued.access_token}`])
+      const post = expectPostHarmless(result)
+      expect(post.warnings).toEqual([])
+    })
+  })
+
+  it('a service-account token spent by a try whose answer was lost: the failure says an earlier try may have spent it', async () => {
+    const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
+    const { server, inputs } = await setUp('vcd', pacing)
+    const vcd = server as VcdEmulator
+    await using([vcd], async () => {
+      vcd.fault('token', { reset: 'after-route', times: 1 })
+      const result = await job({ ...inputs, 'api-token': vcd.serviceAccountToken, org: vcd.tenantOrg })
+      assertNoLeaks(result, vcd.secrets())
+      expect(vcd.requestsTo('token')).toHaveLength(2)
+      expectFailed(result.main, [/invalid_grant|Invalid refresh token/, /earlier try/], 2)
+      expectPostHarmless(result)
+    })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The CSP API-token expiry lookup (POST .../api-tokens/details): one try, never fails the step,
+// and costs at most ~2 s when it hangs.
+
+describe.concurrent('CSP API-token expiry lookup', () => {
+  const GRACE_MS = 2000
+  const TIMEOUT_SECONDS = 10
+  /**
+   * How much later than an answered lookup a hung one may end the run. The grace the action used is
+   * read from its own debug line (and pinned with a fake clock in the unit tests); the run times
+   * only have to show that the grace ended the wait, not timeout-seconds: halfway between the two.
+   */
+  const HANG_COST_BOUND_MS = (GRACE_MS + TIMEOUT_SECONDS * 1000) / 2
+  const GRACE_LINE = `API token expiry unknown: no answer from the details lookup within ${GRACE_MS} ms of the exchange`
+
+  async function lookupRun(
+    fault: Fault | undefined,
+    extra: Record<string, string> = {},
+  ): Promise<{ result: JobResult; server: CspEmulator }> {
+    const server = await new CspEmulator({ apiTokenExpiresInDays: 200 }).start()
+    return using([server], async () => {
+      if (fault) server.fault('details', fault)
+      const result = await job({
+        url: server.url,
+        'ca-certificate': server.ca,
+        'api-token': server.apiToken,
+        'timeout-seconds': String(TIMEOUT_SECONDS),
+        'max-attempts': '3',
+        ...extra,
+      })
+      assertNoLeaks(result, server.secrets())
+      expectMessagesClean(result.main, server.secrets())
+      expectPostHarmless(result)
+      // One try, whatever happened.
+      expect(server.requestsTo('details')).toHaveLength(1)
+      return { result, server }
+    })
+  }
+
+  it('a hanging lookup delays the run by at most ~2 s compared with an answering one', async () => {
+    const [answered, hung] = await Promise.all([lookupRun(undefined), lookupRun({ hang: true, times: ALWAYS })])
+    for (const { result } of [answered, hung]) expect(result.main.exitCode, logOf(result)).toBe(0)
+    expect(answered.result.main.outputs['api-token-expires-at']).toBe(
+      new Date(answered.server.apiTokens.get(answered.server.apiToken)!.expiresAt!).toISOString(),
+    )
+    // Unknown, not a failure; and no warning about it.
+    expect(hung.result.main.outputs['api-token-expires-at']).toBe('')
+    expect(hung.result.main.warnings).toEqual([])
+    // The action gave up after the grace, by its own clock; the answered run never waited for it.
+    expect(hung.result.main.debug).toContain(GRACE_LINE)
+    expect(answered.result.main.debug).not.toContain(GRACE_LINE)
+    const cost = hung.result.main.durationMs - answered.result.main.durationMs
+    console.log(
+      `expiry lookup: answered run ${Math.round(answered.result.main.durationMs)} ms, hung run ${Math.round(hung.result.main.durationMs)} ms, cost ${Math.round(cost)} ms`,
+    )
+    expect(cost).toBeLessThanOrEqual(HANG_COST_BOUND_MS)
+    // Far from timeout-seconds: the grace period, not the request timeout, ended the wait.
+    expect(hung.result.main.durationMs).toBeLessThan(answered.result.main.durationMs + HANG_COST_BOUND_MS)
+  })
+
+  it('a trickling lookup is abandoned after the same grace', async () => {
+    const [answered, slow] = await Promise.all([
+      lookupRun(undefined),
+      lookupRun({ trickle: { chunkBytes: 1, intervalMs: 300 }, times: ALWAYS }),
+    ])
+    expect(slow.result.main.exitCode, logOf(slow.result)).toBe(0)
+    expect(slow.result.main.outputs['api-token-expires-at']).toBe('')
+    expect(slow.result.main.debug).toContain(GRACE_LINE)
+    expect(slow.result.main.durationMs - answered.result.main.durationMs).toBeLessThanOrEqual(HANG_COST_BOUND_MS)
+  })
+
+  for (const [name, fault] of [
+    ['429 with Retry-After: 1', { status: 429, headers: { 'retry-after': '1' }, times: ALWAYS }],
+    ['503', { status: 503, times: ALWAYS }],
+    ['connection reset', { reset: true, times: ALWAYS }],
+    ['HTML 502 page', { html: true, times: ALWAYS }],
+    ['500 echoing the API token', { echo: 'token', status: 500, times: ALWAYS }],
+    ['200 with an empty body', { replaceBody: '', times: ALWAYS }],
+  ] as [string, Fault][]) {
+    it(`${name}: one try, the step succeeds with the expiry unknown`, async () => {
+      const { result } = await lookupRun(fault)
+      expect(result.main.exitCode, logOf(result)).toBe(0)
+      expect(result.main.outputs['api-token-expires-at']).toBe('')
+      expect(result.main.warnings).toEqual([])
+      expect(result.main.durationMs).toBeLessThan(RUN_OVERHEAD_MS + 1000)
+    })
+  }
+
+  it('a hanging lookup does not hold a failing exchange: the failure comes at once', async () => {
+    const server = await new CspEmulator().start()
+    await using([server], async () => {
+      server.fault('details', { hang: true, times: ALWAYS })
+      server.fault('api-token', { status: 403, times: ALWAYS })
+      const step = await runStep({
+        inputs: {
+          url: server.url,
+          'ca-certificate': server.ca,
+          'api-token': server.apiToken,
+          'timeout-seconds': '10',
+          'max-attempts': '3',
+        },
+        debug: true,
+      })
+      assertNoLeaks(step, server.secrets())
+      expectFailed(step, [/HTTP 403/], 1)
+      // No grace wait began (the failure cancels the lookup), and the step did not wait for timeout-seconds.
+      expect(step.debug).not.toContain(GRACE_LINE)
+      expect(step.durationMs).toBeLessThan(RUN_OVERHEAD_MS)
+    })
+  })
+})
