@@ -101,6 +101,9 @@ export function createHttp(options: HttpOptions): Http {
         wait = backoffMs(attempt, undefined, random)
       }
       options.log.debug(`waiting ${Math.round(wait)} ms before the next try`)
+      // A connection left idle through the wait may be closed by the server just as it is reused,
+      // which would cost a try: the next try opens a new one.
+      connections.dropIdle()
       await sleep(wait, request.signal)
     }
   }
@@ -139,6 +142,13 @@ class Connections {
       this.agents.set(key, agent)
     }
     return agent
+  }
+
+  /** Closes the connections no request is using. */
+  dropIdle(): void {
+    for (const agent of this.agents.values()) {
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
+    }
   }
 
   close(): void {

@@ -193,7 +193,8 @@ describe.concurrent('post step: Cloud Director logout faults', () => {
       const logouts = vcd.requestsTo('logout')
       expect(logouts).toHaveLength(2)
       expect(logouts.every((request) => request.servername === host)).toBe(true)
-      expect(proxy.tunnels.length).toBe(vcd.requests.length)
+      // Every connection came through a tunnel (requests that follow one another share one).
+      expect(proxy.tunnels.length).toBe(new Set(vcd.requests.map((request) => request.connection)).size)
     })
   })
 })

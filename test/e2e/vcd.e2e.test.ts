@@ -357,6 +357,41 @@ describe('Cloud Director logout', () => {
   })
 })
 
+/**
+ * The main step's requests over their connections: the exchange and the version lookup on two (they
+ * run side by side), the session lookup after them on one of those two: one TLS handshake saved.
+ */
+function expectMainStepConnections(server: VcdEmulator): void {
+  const [token] = server.requestsTo('token')
+  const [versions] = server.requestsTo('versions')
+  const [session] = server.requestsTo('session')
+  expect(token.connection).not.toBe(versions.connection)
+  expect([token.connection, versions.connection]).toContain(session.connection)
+  const logout = server.requestsTo('logout')
+  // The post step is another process: a connection of its own.
+  for (const request of logout) expect([token.connection, versions.connection]).not.toContain(request.connection)
+}
+
+describe('Cloud Director connections', () => {
+  it('requests that follow one another reuse a connection: two TLS handshakes for three requests', async () => {
+    const job = await runJob({ inputs: inputs(vcd, { 'api-token': vcd.providerToken }) })
+    scan(vcd, job)
+    expect(job.main.exitCode, job.log.join('\n')).toBe(0)
+    expectMainStepConnections(vcd)
+    expect(new Set(vcd.requests.map((request) => request.connection)).size).toBe(3)
+  })
+
+  it('a retry after a wait goes on a new connection: an idle one may be closing server-side', async () => {
+    vcd.fault('token', { status: 503 })
+    const job = await runJob({ inputs: inputs(vcd, { 'api-token': vcd.providerToken }) })
+    scan(vcd, job)
+    expect(job.main.exitCode, job.log.join('\n')).toBe(0)
+    const tries = vcd.requestsTo('token')
+    expect(tries.map((request) => request.status)).toEqual([503, 200])
+    expect(tries[1].connection).not.toBe(tries[0].connection)
+  })
+})
+
 describe('Cloud Director through an https_proxy', () => {
   let behind: VcdEmulator
   let proxy: ConnectProxy
@@ -377,8 +412,11 @@ describe('Cloud Director through an https_proxy', () => {
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(job.post!.exitCode).toBe(0)
     const target = `vcd.example.test:${behind.port}`
-    expect(proxy.tunnels.length).toBeGreaterThanOrEqual(4)
+    // One tunnel per connection: the exchange and the version lookup side by side, the session
+    // lookup on one of theirs (keep-alive through the proxy), and the post step's own.
+    expect(proxy.tunnels).toHaveLength(3)
     expect(proxy.tunnels.every((tunnel) => tunnel.target === target && tunnel.status === 200)).toBe(true)
+    expectMainStepConnections(behind)
     expect(behind.requests.map((request) => request.servername)).toEqual(behind.requests.map(() => 'vcd.example.test'))
     expect(behind.requestsTo('token')).toHaveLength(1)
     expect(behind.requestsTo('logout').map((request) => request.status)).toEqual([204])
@@ -406,9 +444,6 @@ describe('Cloud Director through an https_proxy', () => {
     expect(proxy.tunnels.length).toBe(tunnels)
   })
 
-  // BUG: a proxy that refuses the tunnel (407 Proxy Authentication Required) is reported as
-  // "connection reset": http-client's tunnel error carries code ECONNRESET, and its message
-  // ("tunneling socket could not be established, statusCode=407") is replaced by the generic text.
   it('a proxy refusing the tunnel is reported as a proxy problem', async () => {
     const refusing = await new ConnectProxy({ hosts: { 'vcd.example.test': '127.0.0.1' }, refuseWith: 407 }).start()
     try {

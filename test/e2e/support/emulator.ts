@@ -8,7 +8,8 @@
  *   server.urlFor('vcd.example.test')     // same port, another host name (names: [...] puts it in the certificate)
  *   server.ca                             // PEM to trust (the private CA; the certificate itself when self-signed)
  *   server.requests                       // RecordedRequest[]: seq, time, method, path, query, headers, body,
- *                                         //   form, json, route, servername (SNI), status, fault, durationMs
+ *                                         //   form, json, route, servername (SNI), connection (which one carried it),
+ *                                         //   status, fault, durationMs
  *   server.requestsTo('token')            // the recorded requests one route (by name) received
  *   server.secrets()                      // every credential it knows or issued, and every Basic/Bearer value it saw
  *   await server.request('/path', { method, headers, body })   // a client that trusts server.ca, for assertions
@@ -67,6 +68,8 @@ export interface RecordedRequest {
   route?: string
   /** TLS server name (SNI) the client asked for. */
   servername?: string
+  /** 1, 2, ...: which connection carried it, in the order connections brought their first request. */
+  connection: number
   /** Status answered; undefined while pending or when the fault was reset/hang. */
   status?: number
   /** Which fault applied, in words. */
@@ -159,6 +162,8 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
   protected readonly known = new Set<string>()
   private readonly faults: FaultHandle[] = []
   private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly connectionNumbers = new WeakMap<Socket, number>()
+  private connectionCount = 0
   private readonly errorBody: (status: number, message: string) => unknown
   private readonly maxBodyBytes: number
   private readonly onArrival: ((request: RecordedRequest) => void) | undefined
@@ -204,7 +209,9 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
             this.tlsMode === 'self-signed' ? { ...this.pki!.selfSigned } : { cert: this.pki!.cert, key: this.pki!.key },
             handler,
           )
-    server.keepAliveTimeout = 1000
+    // Node's default, and shorter than real servers keep idle connections: long enough for a client
+    // to reuse one for the requests that follow one another (node reuses none under a 1 s hint).
+    server.keepAliveTimeout = 5000
     // 'connection' also catches sockets that never finish a TLS handshake (a client that does not trust the CA).
     server.on('connection', (socket: Socket) => this.track(socket))
     if (this.tlsMode !== 'none') server.on('secureConnection', (socket: Socket) => this.track(socket))
@@ -296,6 +303,15 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
     return new Promise((resolve) => this.later(ms, resolve))
   }
 
+  private connectionOf(socket: Socket): number {
+    let number = this.connectionNumbers.get(socket)
+    if (number === undefined) {
+      number = ++this.connectionCount
+      this.connectionNumbers.set(socket, number)
+    }
+    return number
+  }
+
   private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const time = Date.now()
     const target = new URL(request.url ?? '/', 'http://emulator.invalid')
@@ -309,6 +325,7 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
       headers: request.headers,
       body: '',
       servername: (request.socket as TLSSocket).servername || undefined,
+      connection: this.connectionOf(request.socket),
     }
     this.requests.push(recorded)
     this.onArrival?.(recorded)
