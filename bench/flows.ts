@@ -16,6 +16,9 @@ export interface StepSample {
   durationMs: number
   requests: RecordedRequest[]
 }
+
+/** The connections (each one TLS handshake) that carried a step's requests. */
+export const connectionsOf = (sample: StepSample): number => new Set(sample.requests.map((request) => request.connection)).size
 export interface FlowRun {
   main: StepSample
   post: StepSample
@@ -94,7 +97,7 @@ function pairOf(clock: RequestClock, requests: RecordedRequest[], exchangeRoute:
 }
 
 function flowsOf(bench: Bench): Flow[] {
-  const { csp, vcd } = bench
+  const { csp, vcd, vcfa, aria } = bench
   let serviceAccountToken = vcd.serviceAccountToken
   return [
     {
@@ -135,6 +138,23 @@ function flowsOf(bench: Bench): Flow[] {
         if (!next || next === serviceAccountToken) throw new Error('bench: the service-account token did not rotate')
         serviceAccountToken = next
       },
+      runs: [],
+    },
+    {
+      id: 'vcfa-all-apps',
+      label: `VCF Automation API token (All Apps org ${vcfa.tenantOrg})`,
+      server: vcfa,
+      inputs: () => ({ provider: 'vcfa', 'api-token': vcfa.tenantToken, url: vcfa.url, org: vcfa.tenantOrg }),
+      exchangeRoute: 'token',
+      parallelRoute: 'versions',
+      runs: [],
+    },
+    {
+      id: 'aria-automation',
+      label: 'Aria Automation API token',
+      server: aria,
+      inputs: () => ({ provider: 'aria-automation', 'api-token': aria.refreshToken, url: aria.url }),
+      exchangeRoute: 'login',
       runs: [],
     },
   ]

@@ -94,8 +94,8 @@ export function notesOf(r: Results): string[] {
     )
     notes.push(
       `With the \`ca-certificate\` input instead of NODE_EXTRA_CA_CERTS the action takes ${ms(c.cold('action-ca').median)} to its first request, ` +
-        `${ms(c.pairedDiff('action-ca', 'action'))} more (median of per-round differences): it reads node's whole default CA list and installs it again together with the given CA ` +
-        '(tls.setDefaultCACertificates), because @actions/http-client takes no CA option of its own. Only steps given a ca-certificate pay this.',
+        `${ms(c.pairedDiff('action-ca', 'action'))} more (median of per-round differences): it parses the given CA and gives node's whole default CA list ` +
+        "together with it to the step's connections (tls.getCACertificates('default') plus the extra ones, on its https.Agent). Only steps given a ca-certificate pay this.",
     )
   }
   if (!f.cspOnePass)
@@ -114,7 +114,7 @@ export function notesOf(r: Results): string[] {
       `(max ${ms(Math.max(...unprobedPairs.map(gapAfterFirstAnswer)))}). ` +
       (c.hooked.action.marks.sockets >= 2
         ? `In ${unprobedPairs.filter((pair) => gapAfterFirstAnswer(pair) < handshake).length}/${unprobedPairs.length} runs that gap is shorter than ` +
-          `the ${ms(handshake)} a TLS handshake takes in the action (phase table); as the action opens a new connection per request ` +
+          `the ${ms(handshake)} a TLS handshake takes in the action (phase table); as the two go out side by side on two connections ` +
           `(${c.hooked.action.marks.sockets} client sockets in a CSP main step), in those runs the second request cannot have waited for the first answer. `
         : '') +
       `The latency probe (${PROBE_DELAY_MS} ms on the exchange and on the lookup) shows it directly: the two arrive a median ` +

@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process'
 import { dirname } from 'node:path'
 import type { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import { inputEnvName, stepFiles, type ActionYml, type StepResult } from '../test/e2e/support/runner.ts'
+import type { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import type { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import type { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 import type { RequestClock } from './clock.ts'
 
 export interface Bench {
@@ -15,6 +17,8 @@ export interface Bench {
   clock: RequestClock
   csp: CspEmulator
   vcd: VcdEmulator
+  vcfa: VcfaEmulator
+  aria: AriaEmulator
   /** The environment that makes a step trust the emulators' private CA (NODE_EXTRA_CA_CERTS). */
   trust: Record<string, string>
 }

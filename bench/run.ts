@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: measures the BUILT action (dist/index.js) on this machine against the local
+ * `npm run bench`: measures the BUILT action (dist/main and dist/post) on this machine against the local
  * emulators (127.0.0.1 only) and writes bench/RESULTS.md. A benchmark, not a test: it fails only
  * when the action itself fails; targets it misses are reported as MISS with the evidence.
  *
@@ -7,9 +7,10 @@
  *   node bench/run.ts --quick    fewer repetitions, for working on these files; writes nothing
  *
  * Phases, one module each: size.ts (dist/ and its entries), cold-start.ts (spawn to first request,
- * against bare node and a minimal HTTPS client), flows.ts (whole runs, main + post, per flow, and
- * a latency probe of the parallel requests), storm.ts (50 runs at once against 429s); report.ts
- * and notes.ts write the result. clock.ts puts request times on this process's clock.
+ * against bare node and a minimal HTTPS client), flows.ts (whole runs, main + post, per flow, with
+ * their connections, and a latency probe of the parallel requests), proxy.ts (main steps through a
+ * proxy 100 ms of round trip away), storm.ts (50 runs at once against 429s); report.ts and notes.ts
+ * write the result. clock.ts puts request times on this process's clock.
  *
  * Clocks: every time is this process's performance.now(). Request arrival and answer times come
  * from the emulators' onArrival and onReply hooks, taken at the same moments the emulator records
@@ -21,12 +22,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join, relative } from 'node:path'
+import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import { readActionYml, ROOT } from '../test/e2e/support/runner.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 import { RequestClock } from './clock.ts'
 import { measureColdStart } from './cold-start.ts'
 import { measureFlows } from './flows.ts'
+import { measureThroughProxy } from './proxy.ts'
 import type { Bench } from './process.ts'
 import { renderReport } from './report.ts'
 import { measureSize } from './size.ts'
@@ -45,18 +49,20 @@ async function main(): Promise<void> {
   const clock = new RequestClock()
   const csp = await new CspEmulator(clock.hooks).start()
   const vcd = await new VcdEmulator(clock.hooks).start()
+  const vcfa = await new VcfaEmulator(clock.hooks).start()
+  const aria = await new AriaEmulator(clock.hooks).start()
   // The runner never inherits the emulators' private CA: a step trusts it through
   // NODE_EXTRA_CA_CERTS, as on a self-hosted runner with a private CA.
   const caFile = join(work, 'ca.pem')
-  writeFileSync(caFile, [...new Set([csp.ca, vcd.ca])].join('\n'))
-  const bench: Bench = { quick, work, yml: readActionYml(), clock, csp, vcd, trust: { NODE_EXTRA_CA_CERTS: caFile } }
+  writeFileSync(caFile, [...new Set([csp.ca, vcd.ca, vcfa.ca, aria.ca])].join('\n'))
+  const bench: Bench = { quick, work, yml: readActionYml(), clock, csp, vcd, vcfa, aria, trust: { NODE_EXTRA_CA_CERTS: caFile } }
 
   const size = measureSize(bench.yml)
   const cold = await measureColdStart(bench, size)
   const flows = await measureFlows(bench)
+  const proxy = await measureThroughProxy(bench)
   const storm = await runStorm(bench)
-  await csp.close()
-  await vcd.close()
+  await Promise.all([csp.close(), vcd.close(), vcfa.close(), aria.close()])
 
   const benchSeconds = (performance.now() - started) / 1000
   const cpuAfter = cpuTicks()
@@ -65,7 +71,7 @@ async function main(): Promise<void> {
       ? Math.max(0, cpuAfter.busy - cpuBefore.busy - (cpuAfter.own - cpuBefore.own)) / (cpuAfter.total - cpuBefore.total)
       : undefined
 
-  const markdown = renderReport({ bench, size, cold, flows, storm, benchSeconds, othersShare })
+  const markdown = renderReport({ bench, size, cold, flows, proxy, storm, benchSeconds, othersShare })
   console.log(markdown)
   if (quick) console.log(`(--quick: ${relative(ROOT, RESULTS_FILE)} not written)`)
   else writeFileSync(RESULTS_FILE, markdown)

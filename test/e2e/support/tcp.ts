@@ -144,6 +144,11 @@ export interface ProxyOptions {
   hosts?: Record<string, string>
   /** Answer every CONNECT with this status instead of tunnelling (e.g. 407, 403). */
   refuseWith?: number
+  /**
+   * Round-trip time the proxy adds, as a distant one would (default 0): the CONNECT answer comes
+   * this much later, and every chunk of a tunnel is held half of it in each direction.
+   */
+  latencyMs?: number
 }
 
 /**
@@ -155,6 +160,7 @@ export interface ProxyOptions {
  *   env: { https_proxy: proxy.url }   // http://127.0.0.1:<port>
  *   proxy.tunnels                     // [{ target: 'vcd.example.test:443', host, port, headers, resolvedTo, status }]
  *   proxy.otherRequests               // non-CONNECT requests (answered 405)
+ *   new ConnectProxy({ latencyMs: 100 })   // a proxy 100 ms of round trip away
  *   await proxy.close()
  */
 export class ConnectProxy extends TcpServer<http.Server> {
@@ -162,11 +168,13 @@ export class ConnectProxy extends TcpServer<http.Server> {
   readonly otherRequests: { method: string; url: string; headers: IncomingHttpHeaders }[] = []
   hosts: Record<string, string>
   refuseWith: number | undefined
+  readonly latencyMs: number
 
   constructor(options: ProxyOptions = {}) {
     super()
     this.hosts = options.hosts ?? { localhost: '127.0.0.1' }
     this.refuseWith = options.refuseWith
+    this.latencyMs = options.latencyMs ?? 0
   }
 
   get url(): string {
@@ -181,6 +189,18 @@ export class ConnectProxy extends TcpServer<http.Server> {
     server.on('connection', (socket: Socket) => this.track(socket))
     server.on('connect', (request: IncomingMessage, client: Socket, head: Buffer) => this.onConnect(request, client, head))
     return server
+  }
+
+  /** Pipes from to to, each chunk held half the round trip (in order: equal delays keep it). */
+  private forward(from: Socket, to: Socket): void {
+    if (!this.latencyMs) return void from.pipe(to)
+    from.on('data', (chunk: Buffer) => this.later(this.latencyMs / 2, () => to.destroyed || to.write(chunk)))
+    from.on('end', () => this.later(this.latencyMs / 2, () => to.end()))
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (ms <= 0) return fn()
+    setTimeout(fn, ms).unref()
   }
 
   private onConnect(request: IncomingMessage, client: Socket, head: Buffer): void {
@@ -201,10 +221,12 @@ export class ConnectProxy extends TcpServer<http.Server> {
     tunnel.resolvedTo = `${address}:${port}`
     const upstream = net.connect(port, address, () => {
       tunnel.status = 200
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      if (head.length) upstream.write(head)
-      upstream.pipe(client)
-      client.pipe(upstream)
+      this.later(this.latencyMs, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        if (head.length) upstream.write(head)
+        this.forward(client, upstream)
+        this.forward(upstream, client)
+      })
     })
     this.track(upstream)
     upstream.on('error', () => (tunnel.status ? client.destroy() : refuse(502)))
