@@ -93,7 +93,7 @@ export function responseReason(response: Pick<HttpResponse, 'status' | 'statusTe
 }
 
 /** What a body is, in words, without quoting it. */
-export function describeBody(body: string): string {
+function describeBody(body: string): string {
   if (!body.trim()) return 'an empty body'
   const size = `${Buffer.byteLength(body)} bytes`
   if (looksLikeHtml(body)) return `an HTML page (${size})`

@@ -21,7 +21,7 @@ const LEGACY_SESSION_PATH = '/api/session'
 export const SESSION_API = 34
 const LOGOUT_API = 36
 /** For a logout when the server's versions are unknown: CloudAPI wants some version in Accept. */
-export const FALLBACK_LOGOUT_VERSION = '36.0'
+const FALLBACK_LOGOUT_VERSION = '36.0'
 const API_VERSION = /^\d{1,3}(\.\d{1,3}){1,3}$/
 
 export type VersionsOutcome = { version: string } | { error: Error }
@@ -74,7 +74,7 @@ export function orgLabel(org: string): string {
 }
 
 /** The refresh-token grant, form-encoded: the token never goes in the URL (servers log URLs). */
-export function refreshTokenForm(refreshToken: string): string {
+function refreshTokenForm(refreshToken: string): string {
   return new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString()
 }
 
@@ -95,7 +95,7 @@ export function readCloudDirectorError(body: string): string | undefined {
  * Asks for the supported versions beside the token exchange; settles, never rejects. `notThisProduct`
  * words the error for a host that answers, but not as the product does.
  */
-export function lookUpVersions(
+function lookUpVersions(
   send: Send,
   baseUrl: string,
   signal: AbortSignal,
@@ -176,14 +176,7 @@ function nameOf(value: unknown): string | undefined {
 }
 
 /** Logout revokes the access token; servers before API 36.0 only know the legacy /api/session. */
-export function logOut(
-  send: Send,
-  baseUrl: string,
-  accessToken: string,
-  version: string,
-  who: string,
-  attempts?: number,
-): Promise<HttpResponse> {
+function logOut(send: Send, baseUrl: string, accessToken: string, version: string, who: string, attempts?: number): Promise<HttpResponse> {
   const modern = majorOf(version) >= LOGOUT_API
   return send({
     method: 'DELETE',
@@ -225,7 +218,7 @@ export async function revokeSession(
  * Ends the session of a step that fails after the exchange: the post step will have no token to
  * revoke, and the session would otherwise live for its whole lifetime. One try, never throws.
  */
-export async function endSessionOfFailedStep(
+async function endSessionOfFailedStep(
   send: Send,
   baseUrl: string,
   accessToken: string,
@@ -246,7 +239,7 @@ export async function endSessionOfFailedStep(
 }
 
 /** Hands a rotated refresh token on, unless the server merely echoed the one it was given. */
-export function rotationHandler(given: string, publish: (token: string) => void): (token: string) => void {
+function rotationHandler(given: string, publish: (token: string) => void): (token: string) => void {
   return (token) => {
     if (token !== given) publish(token)
   }
