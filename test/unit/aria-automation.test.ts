@@ -6,7 +6,7 @@ import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, upperToken, type Reply, type Seen } from './helpers.ts'
+import { config, harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 
 const ARIA = 'https://aria.example.com'
 const LOGIN_PATH = '/iaas/api/login'
@@ -275,7 +275,8 @@ describe('aria-automation: refusals', () => {
   })
 
   it('redacts the API token echoed whole, or its tail after x-es', async () => {
-    const token = upperToken(32)
+    // Every 4-character piece holds a '~', so none can match the message's own text (serverErrorId digits) by chance.
+    const token = secretToken(32)
     const cfg = ariaConfig({ credential: { kind: 'api-token', token } })
     const whole = await failureOf([400, serviceError(400, `Invalid refresh token ${token}`)], cfg)
     expect(leakedPieces(whole.printed, token, 4)).toEqual([])
