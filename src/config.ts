@@ -8,10 +8,10 @@ export type Credential = { kind: 'api-token'; token: string } | { kind: 'oauth-a
 
 export type CredentialKind = Credential['kind']
 
-/** The inputs that make up each kind of credential, for messages. */
-export const CREDENTIAL_INPUTS: Record<CredentialKind, string> = {
-  'api-token': 'api-token',
-  'oauth-app': 'client-id and client-secret',
+/** The inputs that make up each kind of credential. */
+export const CREDENTIAL_INPUTS: Record<CredentialKind, readonly [string, ...string[]]> = {
+  'api-token': ['api-token'],
+  'oauth-app': ['client-id', 'client-secret'],
 }
 
 export interface Config {

@@ -64,8 +64,8 @@ export function parseProvider(raw: string): Provider {
 }
 
 function parseCredential(provider: Provider, apiToken: string, clientId: string, clientSecret: string): Credential {
-  const usual = provider.credentials[0]
-  const accepted = provider.credentials.map((kind) => CREDENTIAL_INPUTS[kind]).join(', or ')
+  const usual = CREDENTIAL_INPUTS[provider.credentials[0]]
+  const accepted = provider.credentials.map((kind) => CREDENTIAL_INPUTS[kind].join(' and ')).join(', or ')
   if (apiToken && (clientId || clientSecret)) {
     throw new InputError('api-token', `give either ${accepted}, not both.`)
   }
@@ -73,7 +73,7 @@ function parseCredential(provider: Provider, apiToken: string, clientId: string,
     if (!provider.credentials.includes('oauth-app')) {
       throw new InputError(
         clientId ? 'client-id' : 'client-secret',
-        `client-id and client-secret are not used by provider ${provider.name} (${provider.title}); it takes ${CREDENTIAL_INPUTS[usual]}: ${provider.credentialHelp}.`,
+        `client-id and client-secret are not used by provider ${provider.name} (${provider.title}); it takes ${usual.join(' and ')}: ${provider.credentialHelp}.`,
       )
     }
     if (!clientId) throw new InputError('client-id', 'is required when client-secret is given (the OAuth app ID).')
@@ -86,7 +86,7 @@ function parseCredential(provider: Provider, apiToken: string, clientId: string,
   }
   if (!apiToken || !provider.credentials.includes('api-token')) {
     throw new InputError(
-      CREDENTIAL_INPUTS[usual].split(' ')[0],
+      usual[0],
       `is required: ${provider.credentialHelp}. Pass it from a secret, e.g. api-token: \${{ secrets.${provider.name.toUpperCase().replace(/\W/g, '_')}_API_TOKEN }}.`,
     )
   }

@@ -54,14 +54,14 @@ async function revokeOutcome(
   provider: Provider,
   state: PostState,
   now: number,
-  send: (revoke: NonNullable<Provider['revoke']>) => Promise<string>,
+  runRevoke: (revoke: NonNullable<Provider['revoke']>) => Promise<string>,
 ): Promise<string> {
   if (!state.revoke) return `Not revoking: revoke is false. The access token stays valid until ${state.expiresAt}.`
   if (!provider.revoke) return cannotRevokeLine(provider.cannotRevoke, state.expiresAt)
   if (Date.parse(state.expiresAt) <= now) return `The access token expired at ${state.expiresAt}: nothing to revoke.`
   if (!state.accessToken) throw new UntrustedStateError('it keeps no access token although revoke is true')
   try {
-    return await send(provider.revoke)
+    return await runRevoke(provider.revoke)
   } catch (error) {
     if (error instanceof UntrustedStateError) throw error
     // Whatever went wrong, the caller needs to know how long the token stays usable.
