@@ -235,23 +235,14 @@ describe('csp: API token expiry lookup', () => {
     expect(h.logs.filter((l) => l.message.startsWith('API token expiry unknown'))).toEqual([])
   })
 
-  it('is abandoned quietly when the token is of another org', async () => {
-    const h = harness(lookupConfig({ timeoutMs: 150, org: ORG_ID }))
-    onExchange([], () => [200, answer({ context_name: OTHER_ORG_ID }).body])
-    nock(CSP_DEFAULT_URL)
-      .post(DETAILS_PATH)
-      .delay(10_000)
-      .reply(200, { expiresAt: Date.now() + DAY })
-    await rejectionOf(csp.exchange(h.context))
-    await delay(400)
-    expect(h.logs.filter((l) => l.message.startsWith('API token expiry unknown'))).toEqual([])
-  })
-
   // The details lookup carries the API token: when the exchange answers 2xx but the answer is
-  // refused (HTML page, no access_token, bad expires_in), it must be cancelled, not left to run on.
-  it('is abandoned quietly when the 200 answer is unreadable', async () => {
-    const h = harness(lookupConfig({ timeoutMs: 150 }))
-    onExchange([], () => [200, '<html><body>proxy</body></html>'])
+  // refused (HTML page, no access_token, bad expires_in, another org), it must be cancelled, not left to run on.
+  it.each([
+    ['the token is of another org', { org: ORG_ID }, (): string | Record<string, unknown> => answer({ context_name: OTHER_ORG_ID }).body],
+    ['the 200 answer is unreadable', {}, (): string | Record<string, unknown> => '<html><body>proxy</body></html>'],
+  ] as const)('is abandoned quietly when %s', async (_name, overrides, body) => {
+    const h = harness(lookupConfig({ timeoutMs: 150, ...overrides }))
+    onExchange([], () => [200, body()])
     nock(CSP_DEFAULT_URL)
       .post(DETAILS_PATH)
       .delay(10_000)
