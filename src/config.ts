@@ -4,20 +4,29 @@
  */
 
 /** The kinds of credential an action run can carry; each provider lists those it accepts. */
-export type Credential = { kind: 'api-token'; token: string } | { kind: 'oauth-app'; clientId: string; clientSecret: string }
+export type Credential =
+  | { kind: 'api-token'; token: string }
+  | { kind: 'oauth-app'; clientId: string; clientSecret: string }
+  | { kind: 'password'; username: string; password: string }
 
 export type CredentialKind = Credential['kind']
 
-/** The inputs that make up each kind of credential. */
+/** The credential of one kind: what a provider that takes only these kinds is handed. */
+export type CredentialOf<K extends CredentialKind> = Extract<Credential, { kind: K }>
+
+/** The inputs that make up each kind of credential, in the order messages name them. */
 export const CREDENTIAL_INPUTS: Record<CredentialKind, readonly [string, ...string[]]> = {
   'api-token': ['api-token'],
   'oauth-app': ['client-id', 'client-secret'],
+  password: ['username', 'password'],
 }
 
-export interface Config {
+export interface Config<C extends Credential = Credential> {
   /** The registry name of the provider (the provider input). */
   provider: string
-  credential: Credential
+  credential: C
+  /** The identity source the user belongs to, where the provider takes one; '' for its default. */
+  authSource: string
   /** Root the provider's paths hang off: scheme, host, port and any real path prefix; no trailing slash. */
   baseUrl: string
   /** The org as the provider normalised it; '' for none (the provider's default). */

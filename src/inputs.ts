@@ -4,7 +4,7 @@
  * whole or not at all. The chosen provider supplies its own url, org and credential rules.
  */
 import { X509Certificate } from 'node:crypto'
-import { CREDENTIAL_INPUTS, LIMITS, type Config, type Credential } from './config.js'
+import { CREDENTIAL_INPUTS, LIMITS, type Config, type Credential, type CredentialKind } from './config.js'
 import type { ActionCore } from './core.js'
 import { InputError } from './errors.js'
 import { DEFAULT_PROVIDER, findProvider, PROVIDER_NAMES } from './providers/index.js'
@@ -29,21 +29,37 @@ const RESERVED_ENV_NAME =
 const CREDENTIAL_CHARS = /^[\x21-\x7e]+$/
 const MAX_SECRET_LENGTH = 8192
 
+/** The inputs that carry a secret: masked before any other input is read. */
+const SECRET_INPUTS = ['api-token', 'client-secret', 'password'] as const
+
+/** What each credential input is, for "is required when ... is given". */
+const CREDENTIAL_INPUT_MEANING: Record<string, string> = {
+  'api-token': 'the API token',
+  'client-id': 'the OAuth app ID',
+  'client-secret': 'the OAuth app secret',
+  username: "the user's name",
+  password: "the user's password",
+}
+
 /** Reads the secret inputs and masks them before anything else can run. */
-export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets): Config {
-  const apiToken = core.getInput('api-token')
-  const clientSecret = core.getInput('client-secret')
-  secrets.mask(apiToken)
-  secrets.mask(clientSecret)
+export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets): { config: Config; provider: Provider } {
+  const given: Record<string, string> = {}
+  for (const input of SECRET_INPUTS) {
+    given[input] = core.getInput(input)
+    secrets.mask(given[input])
+  }
 
   const provider = parseProvider(core.getInput('provider'))
-  const credential = parseCredential(provider, apiToken, core.getInput('client-id'), clientSecret)
+  for (const input of ['client-id', 'username']) given[input] = core.getInput(input)
+  const credential = parseCredential(provider, given)
+  const authSource = parseAuthSource(provider, credential, core.getInput('auth-source'))
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
   const org = parseOrg(provider, core.getInput('org'), orgFromUrl)
 
-  return {
+  const config: Config = {
     provider: provider.name,
     credential,
+    authSource,
     baseUrl,
     org,
     envName: parseEnvName(core.getInput('env-name') || DEFAULT_ENV_NAME),
@@ -54,6 +70,7 @@ export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets)
     maxAttempts: parseInteger('max-attempts', core.getInput('max-attempts'), LIMITS.maxAttempts),
     expiryWarningDays: parseInteger('expiry-warning-days', core.getInput('expiry-warning-days'), LIMITS.expiryWarningDays),
   }
+  return { config, provider }
 }
 
 export function parseProvider(raw: string): Provider {
@@ -63,35 +80,124 @@ export function parseProvider(raw: string): Provider {
   throw new InputError('provider', `${quoteValue(raw)} is not a provider this action knows. Allowed: ${allowed}.`)
 }
 
-function parseCredential(provider: Provider, apiToken: string, clientId: string, clientSecret: string): Credential {
-  const usual = CREDENTIAL_INPUTS[provider.credentials[0]]
-  const accepted = provider.credentials.map((kind) => CREDENTIAL_INPUTS[kind].join(' and ')).join(', or ')
-  if (apiToken && (clientId || clientSecret)) {
-    throw new InputError('api-token', `give either ${accepted}, not both.`)
-  }
-  if (clientId || clientSecret) {
-    if (!provider.credentials.includes('oauth-app')) {
-      throw new InputError(
-        clientId ? 'client-id' : 'client-secret',
-        `client-id and client-secret are not used by provider ${provider.name} (${provider.title}); it takes ${usual.join(' and ')}: ${provider.credentialHelp}.`,
-      )
-    }
-    if (!clientId) throw new InputError('client-id', 'is required when client-secret is given (the OAuth app ID).')
-    if (!clientSecret) throw new InputError('client-secret', 'is required when client-id is given (the OAuth app secret).')
-    checkCredentialText('client-secret', clientSecret)
-    if (!CREDENTIAL_CHARS.test(clientId) || clientId.length > 256) {
-      throw new InputError('client-id', 'must be the OAuth app ID: printable characters without spaces, at most 256.')
-    }
-    return { kind: 'oauth-app', clientId, clientSecret }
-  }
-  if (!apiToken || !provider.credentials.includes('api-token')) {
+/** "api-token, or username and password": the kinds a provider takes, by their inputs. */
+function describeKinds(kinds: readonly CredentialKind[]): string {
+  return kinds.map((kind) => CREDENTIAL_INPUTS[kind].join(' and ')).join(', or ')
+}
+
+/**
+ * The one credential the inputs give, of a kind the provider takes. Every message about a missing,
+ * foreign or mixed credential comes from the provider's list of kinds, so a new provider words none.
+ */
+export function parseCredential(provider: Provider, given: Record<string, string>): Credential {
+  const kindsGiven = ALL_KINDS.filter((kind) => CREDENTIAL_INPUTS[kind].some((input) => given[input]))
+  const foreign = kindsGiven.find((kind) => !(provider.credentials as readonly CredentialKind[]).includes(kind))
+  if (foreign) {
+    const inputs = CREDENTIAL_INPUTS[foreign]
+    const input = inputs.find((name) => given[name]) ?? inputs[0]
     throw new InputError(
-      usual[0],
-      `is required: ${provider.credentialHelp}. Pass it from a secret, e.g. api-token: \${{ secrets.${provider.name.toUpperCase().replace(/\W/g, '_')}_API_TOKEN }}.`,
+      input,
+      `${inputs.join(' and ')} ${inputs.length > 1 ? 'are' : 'is'} not used by provider ${provider.name} (${provider.title}), ` +
+        `which takes ${describeKinds(provider.credentials)}: ${provider.credentialHelp}.`,
     )
   }
-  checkCredentialText('api-token', apiToken)
-  return { kind: 'api-token', token: apiToken }
+  if (kindsGiven.length > 1) {
+    const names = kindsGiven.flatMap((kind) => CREDENTIAL_INPUTS[kind].filter((input) => given[input]))
+    throw new InputError(
+      CREDENTIAL_INPUTS[kindsGiven[0]][0],
+      `give either ${describeKinds(provider.credentials)}, not both (${names.join(', ')} are set). ` +
+        'Remove the inputs of the credential you do not mean to use.',
+    )
+  }
+  const kind = kindsGiven[0]
+  if (!kind) {
+    const [usual, ...others] = provider.credentials
+    const [first, ...rest] = CREDENTIAL_INPUTS[usual]
+    const instead = others.length ? ` (or ${describeKinds(others)} instead)` : ''
+    throw new InputError(
+      first,
+      `is required${rest.length ? ` with ${rest.join(' and ')}` : ''}${instead}: ${provider.credentialHelp}. ` +
+        `Pass it from a secret, e.g. ${exampleOf(provider)}.`,
+    )
+  }
+  const inputs = CREDENTIAL_INPUTS[kind]
+  const missing = inputs.find((input) => !given[input])
+  if (missing) {
+    const present = inputs.filter((input) => given[input]).join(' and ')
+    throw new InputError(missing, `is required when ${present} is given (${CREDENTIAL_INPUT_MEANING[missing]}).`)
+  }
+  switch (kind) {
+    case 'api-token':
+      checkCredentialText('api-token', given['api-token'])
+      return { kind, token: given['api-token'] }
+    case 'oauth-app':
+      checkCredentialText('client-secret', given['client-secret'])
+      if (!CREDENTIAL_CHARS.test(given['client-id']) || given['client-id'].length > 256) {
+        throw new InputError('client-id', 'must be the OAuth app ID: printable characters without spaces, at most 256.')
+      }
+      return { kind, clientId: given['client-id'], clientSecret: given['client-secret'] }
+    case 'password':
+      checkUsername(given.username)
+      checkPassword(given.password)
+      return { kind, username: given.username, password: given.password }
+  }
+}
+
+const ALL_KINDS = Object.keys(CREDENTIAL_INPUTS) as CredentialKind[]
+
+/** How a workflow passes the provider's usual credential, for the "is required" message. */
+function exampleOf(provider: Provider): string {
+  const prefix = provider.name.toUpperCase().replace(/\W/g, '_')
+  switch (provider.credentials[0]) {
+    case 'api-token':
+      return `api-token: \${{ secrets.${prefix}_API_TOKEN }}`
+    case 'oauth-app':
+      return `client-id: \${{ vars.${prefix}_CLIENT_ID }} and client-secret: \${{ secrets.${prefix}_CLIENT_SECRET }}`
+    case 'password':
+      return `username: \${{ vars.${prefix}_USERNAME }} and password: \${{ secrets.${prefix}_PASSWORD }}`
+  }
+}
+
+/**
+ * A user name as identity sources write it (user@domain, DOMAIN\\user): printable, one line. No colon:
+ * HTTP Basic cannot carry one in the user part (RFC 7617, section 2).
+ */
+function checkUsername(value: string): void {
+  if (value.length > 256 || !/^[^\p{Cc}:]+$/u.test(value)) {
+    throw new InputError(
+      'username',
+      `${quoteValue(value)} is not a user name: printable characters on one line, no colon, at most 256 (e.g. user@vsphere.local or DOMAIN\\user).`,
+    )
+  }
+}
+
+/** Any characters a password may hold, on one line; never echoed. */
+function checkPassword(value: string): void {
+  if (value.length > 1024) throw new InputError('password', `is ${value.length} characters long; at most 1024 are allowed.`)
+  if (/\p{Cc}/u.test(value)) {
+    throw new InputError(
+      'password',
+      'contains a line break or another control character inside it. Copy the password again. (The value is not shown because it is secret.)',
+    )
+  }
+}
+
+/** The identity source for a provider that takes one, with a password only. */
+function parseAuthSource(provider: Provider, credential: Credential, raw: string): string {
+  if (!raw) return ''
+  if (!provider.authSource) {
+    throw new InputError('auth-source', `is not used by provider ${provider.name} (${provider.title}). Remove auth-source.`)
+  }
+  if (credential.kind !== 'password') {
+    throw new InputError(
+      'auth-source',
+      `goes with username and password (it is ${provider.authSource}); remove it, or log in with a password.`,
+    )
+  }
+  if (raw.length > 256 || /\p{Cc}/u.test(raw)) {
+    throw new InputError('auth-source', `${quoteValue(raw)} is not an identity source name: printable characters on one line, at most 256.`)
+  }
+  return raw
 }
 
 /** Surrounding white space is already trimmed; what is left must look like a credential. */

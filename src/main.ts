@@ -1,28 +1,21 @@
 /** The main step, wired: inputs -> provider exchange -> masked, published token. */
 import * as actionsCore from '@actions/core'
-import type { ActionCore } from './core.js'
-import { createHttp } from './http/request.js'
+import type { ActionCore, Log } from './core.js'
+import type { Send } from './http/request.js'
 import { readInputs } from './inputs.js'
-import { findProvider } from './providers/index.js'
+import type { PostState } from './post-state.js'
+import type { Provider, TokenResult } from './providers/types.js'
 import { publishRefreshToken, publishToken, summaryOfToken, writeSummary } from './publish.js'
-import { describeError, redactingLog, Secrets } from './secrets.js'
-import { USER_AGENT } from './version.js'
+import { describeError } from './secrets.js'
+import { startStep, stepHttp } from './step.js'
 
 export async function run(core: ActionCore = actionsCore): Promise<void> {
-  const secrets = new Secrets((value) => core.setSecret(value))
-  const log = redactingLog(core, secrets)
+  const step = startStep(core)
+  const { secrets, log } = step
   let close = (): void => {}
   try {
-    const config = readInputs(core, secrets)
-    const provider = findProvider(config.provider)!
-    const http = createHttp({
-      userAgent: USER_AGENT,
-      timeoutMs: config.timeoutMs,
-      maxAttempts: config.maxAttempts,
-      caCertificates: config.caCertificates,
-      log,
-      inspectBody: (body) => secrets.maskTokensIn(body),
-    })
+    const { config, provider } = readInputs(core, secrets)
+    const http = stepHttp(step, config)
     close = http.close
     const result = await provider.exchange({
       config,
@@ -35,14 +28,44 @@ export async function run(core: ActionCore = actionsCore): Promise<void> {
       },
     })
     secrets.mask(result.accessToken)
-    const state = publishToken(core, config, provider, result)
-    log.info(
-      `Issued a ${provider.title} access token for ${result.subject || 'an unnamed subject'} in org ${result.org || '(not reported)'}, valid until ${state.expiresAt}.`,
-    )
-    await writeSummary(core, summaryOfToken(config, provider, result, state))
+    try {
+      for (const notice of result.notices ?? []) log.warning(notice)
+      const state = publishToken(core, config, provider, result)
+      log.info(issuedLine(provider, result, state))
+      await writeSummary(core, summaryOfToken(config, provider, result, state, secrets))
+    } catch (error) {
+      await endUnpublishedToken(provider, config.baseUrl, result, http.send, log)
+      throw error
+    }
   } catch (error) {
     core.setFailed(describeError(error, secrets))
   } finally {
     close()
+  }
+}
+
+function issuedLine(provider: Provider, result: TokenResult, state: PostState): string {
+  const org = result.org ? ` in org ${result.org}` : ''
+  const until = state.expiresAt ? `valid until ${state.expiresAt}` : 'with no fixed lifetime (it ends at logout or when idle)'
+  return `Issued a ${provider.title} access token for ${result.subject || 'an unnamed subject'}${org}, ${until}.`
+}
+
+/**
+ * A token the step issued but could not hand on: the post step will not know of it, so it is
+ * ended now, with one try (a session left open counts against the user's session cap).
+ */
+async function endUnpublishedToken(provider: Provider, baseUrl: string, result: TokenResult, send: Send, log: Log): Promise<void> {
+  if (!provider.revoke) return
+  try {
+    const line = await provider.revoke({
+      baseUrl,
+      accessToken: result.accessToken,
+      data: result.revokeData ?? {},
+      send: (request) => send({ ...request, attempts: 1 }),
+      log,
+    })
+    log.debug(`the step failed after the token was issued: ${line}`)
+  } catch (error) {
+    log.debug(`the step failed after the token was issued, and ending it failed too: ${(error as Error).message}`)
   }
 }

@@ -13,8 +13,8 @@ export const STATE_KEY = 'token'
 export interface PostState {
   provider: string
   baseUrl: string
-  /** ISO 8601 UTC. */
-  expiresAt: string
+  /** ISO 8601 UTC; absent for a session with no fixed lifetime. */
+  expiresAt?: string
   revoke: boolean
   timeoutMs: number
   maxAttempts: number
@@ -54,9 +54,8 @@ export function readPostState(core: Pick<ActionCore, 'getState'>): PostState | u
   const unsafe = unsafeUrlReason(url)
   if (unsafe) throw new UntrustedStateError(`its url is unsafe for a token: ${unsafe}`)
   if (
-    typeof expiresAt !== 'string' ||
-    !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(expiresAt) ||
-    Number.isNaN(Date.parse(expiresAt))
+    expiresAt !== undefined &&
+    (typeof expiresAt !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(expiresAt) || Number.isNaN(Date.parse(expiresAt)))
   ) {
     throw new UntrustedStateError('its expiry is not an ISO 8601 UTC date')
   }

@@ -3,30 +3,36 @@ import type { Config } from './config.js'
 import type { ActionCore } from './core.js'
 import { savePostState, type PostState } from './post-state.js'
 import type { Provider, TokenResult } from './providers/types.js'
-import { markdownText, printable } from './text.js'
+import { revokePlan, revokeSummary } from './revocation.js'
+import { summaryText, type Secrets } from './secrets.js'
+import { printable } from './text.js'
 
 /** Call only with every secret of the result already masked. */
 export function publishToken(core: ActionCore, config: Config, provider: Provider, result: TokenResult, now = Date.now()): PostState {
-  const expiresAt = new Date(now + result.expiresIn * 1000).toISOString()
+  const expiresAt = result.expiresIn === undefined ? undefined : new Date(now + result.expiresIn * 1000).toISOString()
   core.setOutput('access-token', result.accessToken)
   core.setOutput('token-type', result.tokenType)
-  core.setOutput('expires-in', String(result.expiresIn))
-  core.setOutput('expires-at', expiresAt)
+  // Empty for a session with no fixed lifetime: later steps must not read a made-up number as a fact.
+  core.setOutput('expires-in', result.expiresIn === undefined ? '' : String(result.expiresIn))
+  core.setOutput('expires-at', expiresAt ?? '')
   // Names a provider controls: no control characters for later steps to trip over.
   core.setOutput('org', printable(result.org))
   core.setOutput('subject', printable(result.subject))
-  for (const [name, value] of Object.entries(result.outputs ?? {})) core.setOutput(name, value)
+  for (const [name, value] of Object.entries(result.outputs ?? {})) {
+    // action.yml declares the provider's outputs (a unit test checks): an undeclared one is a bug.
+    if (!provider.outputs?.includes(name)) throw new Error(`provider ${provider.name} returned output '${name}', which it does not declare`)
+    core.setOutput(name, value)
+  }
   if (config.exportEnv) core.exportVariable(config.envName, result.accessToken)
 
-  const keep = config.revoke && provider.revoke !== undefined
   const state: PostState = {
     provider: provider.name,
     baseUrl: config.baseUrl,
-    expiresAt,
+    ...(expiresAt ? { expiresAt } : {}),
     revoke: config.revoke,
     timeoutMs: config.timeoutMs,
     maxAttempts: config.maxAttempts,
-    ...(keep ? { accessToken: result.accessToken, data: result.revokeData } : {}),
+    ...(revokePlan(provider, config.revoke).revokes ? { accessToken: result.accessToken, data: result.revokeData } : {}),
   }
   savePostState(core, state)
   return state
@@ -42,28 +48,25 @@ export function publishRefreshToken(core: Pick<ActionCore, 'setOutput' | 'warnin
   )
 }
 
-/** The post step's plan for a token that cannot be revoked, in the provider's words. */
-export function cannotRevokeLine(reason: string, expiresAt: string): string {
-  return `The access token cannot be revoked (${reason}); it stays valid until it expires at ${expiresAt}.`
-}
-
-export function summaryOfToken(config: Config, provider: Provider, result: TokenResult, state: PostState): string {
-  const revoke = !config.revoke
-    ? 'no (revoke: false)'
-    : provider.revoke
-      ? 'yes, in the post step at the end of the job'
-      : `not possible (${provider.cannotRevoke})`
+/** The main step's job summary; every value goes through summaryText (redacted, Markdown shown as text). */
+export function summaryOfToken(config: Config, provider: Provider, result: TokenResult, state: PostState, secrets: Secrets): string {
   const rows: [string, string][] = [
     ['Provider', `${provider.title} (${provider.name})`],
     ['Host', new URL(config.baseUrl).host],
     ['Org', result.org || '(not reported)'],
     ['Subject', result.subject || '(not reported)'],
-    ['Expires', `${state.expiresAt} (in ${lifetime(result.expiresIn)})`],
-    ['Revoke', revoke],
+    [
+      'Expires',
+      state.expiresAt && result.expiresIn !== undefined
+        ? `${state.expiresAt} (in ${lifetime(result.expiresIn)})`
+        : "no fixed lifetime: it ends at logout or after the server's idle timeout",
+    ],
+    ['Revoke', revokeSummary(revokePlan(provider, config.revoke))],
     ...(result.summaryRows ?? []),
   ]
-  const table = rows.map(([name, value]) => `| ${markdownText(name)} | ${markdownText(value)} |`).join('\n')
-  const notices = (result.notices ?? []).map((line) => `> [!WARNING]\n> ${markdownText(line)}\n`).join('\n')
+  const cell = (text: string): string => summaryText(text, secrets)
+  const table = rows.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`).join('\n')
+  const notices = (result.notices ?? []).map((line) => `> [!WARNING]\n> ${cell(line)}\n`).join('\n')
   return `### VMware access token issued\n\n| | |\n|---|---|\n${table}\n\n${notices}`
 }
 

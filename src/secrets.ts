@@ -3,7 +3,7 @@
  * text derived from a secret, goes through `redact`; every secret goes through `mask` first.
  */
 import type { ActionCore, Log } from './core.js'
-import { logLine } from './text.js'
+import { logLine, markdownText } from './text.js'
 
 /**
  * Pieces of a secret this long or longer are hidden wherever they appear; shorter ones would
@@ -103,6 +103,15 @@ export class Secrets {
   }
 }
 
+/**
+ * Hides the tail of a token that an error message quotes after a run of x's ("Invalid refresh
+ * token: xxxxx...tN3NK", as the VMware identity service writes it): a tail of a few characters is
+ * too short for the redaction of secret pieces to catch.
+ */
+export function hideEchoedTokenTails(message: string): string {
+  return message.replace(/(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***')
+}
+
 /** A log whose every line is redacted, made printable and bounded before it reaches the runner. */
 export function redactingLog(core: Pick<ActionCore, 'info' | 'warning' | 'debug'>, secrets: Secrets): Log {
   return {
@@ -115,4 +124,12 @@ export function redactingLog(core: Pick<ActionCore, 'info' | 'warning' | 'debug'
 /** An error's message, redacted, printable and bounded, for setFailed and warnings. */
 export function describeError(error: unknown, secrets: Secrets): string {
   return logLine(secrets.redact(error instanceof Error ? error.message : String(error)))
+}
+
+/**
+ * Text for the job summary, redacted exactly like the log (the runner masks only whole registered
+ * secrets there), then with its Markdown and HTML shown as text.
+ */
+export function summaryText(text: string, secrets: Secrets): string {
+  return markdownText(secrets.redact(text))
 }

@@ -52,3 +52,8 @@ export function quoteValue(raw: string): string {
   const lines = raw.split(/\r?\n/).length
   return `a value of ${raw.length} characters${lines > 1 ? ` on ${lines} lines` : ''} (not shown)`
 }
+
+/** "1 try", "3 tries". */
+export function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`
+}

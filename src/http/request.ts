@@ -8,7 +8,8 @@ import { getProxyUrl, HttpClient } from '@actions/http-client'
 import http from 'node:http'
 import https from 'node:https'
 import type { Log } from '../core.js'
-import { readBody, ResponseTooLargeError, type HttpResponse } from './response.js'
+import { plural } from '../text.js'
+import { isRetryableStatus, readBody, ResponseTooLargeError, type HttpResponse } from './response.js'
 import { trustedCas, UNTRUSTED_CERTIFICATE_CODES } from './tls.js'
 
 export interface HttpRequest {
@@ -48,20 +49,11 @@ export interface Http {
 /** No usable answer: a network, TLS, timeout or size failure, after every allowed try. */
 export class RequestError extends Error {
   override name = 'RequestError'
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly attempts: number,
-  ) {
-    super(message)
-  }
 }
 
 export const BASE_DELAY_MS = 1000
 /** No single wait is longer; a Retry-After beyond it ends the retries instead. */
 export const MAX_DELAY_MS = 30_000
-
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504])
 
 class DeadlineError extends Error {
   readonly code = 'TIMEOUT'
@@ -84,7 +76,7 @@ export function createHttp(options: HttpOptions): Http {
         options.inspectBody?.(response.body)
         options.log.debug(`${request.method} ${host}${pathname} -> ${response.status} (${tries}, ${Date.now() - started} ms)`)
         const retryAfter = retryAfterMs(response.headers['retry-after'])
-        const retryable = RETRYABLE_STATUS.has(response.status) && (retryAfter ?? 0) <= MAX_DELAY_MS
+        const retryable = isRetryableStatus(response.status) && (retryAfter ?? 0) <= MAX_DELAY_MS
         if (!retryable || attempt >= maxAttempts) return { ...response, attempts: attempt }
         wait = backoffMs(attempt, retryAfter, random)
       } catch (error) {
@@ -92,11 +84,7 @@ export function createHttp(options: HttpOptions): Http {
         const failure = describeFailure(error, options.timeoutMs)
         options.log.debug(`${request.method} ${host}${pathname} -> ${failure.code} (${tries}, ${Date.now() - started} ms)`)
         if (!failure.retryable || attempt >= maxAttempts) {
-          throw new RequestError(
-            `${request.purpose} at ${host} failed: ${failure.message} (${plural(attempt, 'try', 'tries')}).`,
-            failure.code,
-            attempt,
-          )
+          throw new RequestError(`${request.purpose} at ${host} failed: ${failure.message} (${plural(attempt, 'try', 'tries')}).`)
         }
         wait = backoffMs(attempt, undefined, random)
       }
@@ -278,8 +266,4 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', onAbort, { once: true })
   })
-}
-
-export function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`
 }

@@ -62,6 +62,24 @@ export function isSuccess(response: Pick<HttpResponse, 'status'>): boolean {
   return response.status >= 200 && response.status < 300
 }
 
+/** Statuses a later try may cure: a timeout, a rate limit, a server failing for a moment (501 never works). */
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
+
+/** Whether send tries again after this status (within max-attempts). */
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUS.has(status)
+}
+
+/** The provider is busy, down or failing, not the request wrong: what send retries, and any other 5xx. */
+export function isProviderTrouble(response: Pick<HttpResponse, 'status'>): boolean {
+  return isRetryableStatus(response.status) || response.status >= 500
+}
+
+/** A redirect is never followed with a credential. */
+export function isRedirect(response: Pick<HttpResponse, 'status'>): boolean {
+  return response.status >= 300 && response.status < 400
+}
+
 /** Reads a provider's own error format; undefined when the body is not in it. */
 export type ErrorReader = (body: string) => string | undefined
 

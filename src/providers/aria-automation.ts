@@ -4,12 +4,13 @@
  * lifetime, so it is read from the JWT. Neither token can be revoked. PROVIDERS.md section 4.
  */
 import { InputError, ProviderError } from '../errors.js'
+import { JSON_HEADERS } from '../http/headers.js'
 import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
-import type { Secrets } from '../secrets.js'
+import { hideEchoedTokenTails, type Secrets } from '../secrets.js'
 import { excerpt } from '../text.js'
-import { busyAdvice, hideEchoedTokenTails, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
+import { rejection } from './failures.js'
 import { dateClaim, readJwtClaims, stringClaim, type Claims } from './jwt-claims.js'
-import { fieldNames, JSON_HEADERS, MAX_EXPIRES_IN, normaliseTokenType } from './token-answer.js'
+import { fieldNames, MAX_EXPIRES_IN, normaliseTokenType } from './token-answer.js'
 import type { Provider } from './types.js'
 
 const TITLE = 'Aria Automation'
@@ -34,7 +35,7 @@ const NEW_API_TOKEN =
   'Make a new one (in the Aria Automation UI, or with POST /csp/gateway/am/api/login?access_token and the ' +
   "user's name and password, as the README shows) and update the secret."
 
-export const ariaAutomation: Provider = {
+export const ariaAutomation: Provider<'api-token'> = {
   name: 'aria-automation',
   title: 'VMware Aria Automation',
   credentials: ['api-token'],
@@ -60,22 +61,21 @@ export const ariaAutomation: Provider = {
     )
   },
 
-  async exchange({ config, send, secrets, log }) {
+  async exchange({ config, send, secrets }) {
     const purpose = `${TITLE} token request`
     const response = await send({
       method: 'POST',
       url: config.baseUrl + LOGIN_PATH,
       headers: JSON_HEADERS,
       // In the body only, never in the URL (CspLoginSpecification, above).
-      body: JSON.stringify({ refreshToken: config.credential.kind === 'api-token' ? config.credential.token : '' }),
+      body: JSON.stringify({ refreshToken: config.credential.token }),
       purpose,
     })
-    if (!isSuccess(response)) throw rejection(purpose, response, adviceFor(response), readAriaError)
+    if (!isSuccess(response)) throw rejection(TITLE, purpose, response, refusalAdvice(response), readAriaError)
 
     const token = readLoginAnswer(response, secrets, `${TITLE} (${new URL(config.baseUrl).host})`)
     const claims = readJwtClaims(token)
     const lifetime = lifetimeOf(claims)
-    if (lifetime.notice) log.warning(lifetime.notice)
     return {
       accessToken: token,
       tokenType: 'Bearer',
@@ -157,9 +157,7 @@ function readAriaError(body: string): string | undefined {
   return hideEchoedTokenTails(message) + id
 }
 
-function adviceFor(response: HttpResponse): string {
-  if (isProviderTrouble(response)) return busyAdvice(TITLE, response)
-  if (isRedirect(response)) return redirectAdvice(TITLE)
+function refusalAdvice(response: HttpResponse): string {
   // The login declares 400 and 403 only (swagger above); what an expired API token gets is not
   // documented, so 401 is read as that, and 400 as wrong or expired.
   switch (response.status) {

@@ -4,15 +4,18 @@
  * tokens and the error bodies. Sources: vmware/go-vcloud-director (govcd/api_token.go,
  * api_vcd_versions.go), PROVIDERS.md sections 2 and 3.
  */
-import type { Credential } from '../config.js'
+import type { CredentialOf } from '../config.js'
 import { InputError, ProviderError, UntrustedStateError } from '../errors.js'
 import type { HttpResponse } from '../http/response.js'
-import { decodeXml, isSuccess, jsonObject, looksLikeHtml, responseReason } from '../http/response.js'
+import { decodeXml, isProviderTrouble, isSuccess, jsonObject, looksLikeHtml, responseReason } from '../http/response.js'
 import type { Send } from '../http/request.js'
 import { splitAtMarker } from '../url.js'
-import { busyAdvice, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
+import { rejection } from './failures.js'
 import { readTokenAnswer, type TokenAnswer } from './token-answer.js'
 import type { ExchangeContext, ResolvedUrl, TokenResult } from './types.js'
+
+/** The outputs both products set (exchangeBesideVersions): the highest API version. */
+export const API_OUTPUTS = ['api-version'] as const
 
 export const VERSIONS_PATH = '/api/versions'
 export const SESSION_PATH = '/cloudapi/1.0.0/sessions/current'
@@ -113,7 +116,7 @@ function lookUpVersions(
       if (!isSuccess(response)) {
         return {
           error: isProviderTrouble(response)
-            ? rejection(`${who} version lookup`, response, busyAdvice(who, response), readCloudDirectorError)
+            ? rejection(who, `${who} version lookup`, response, '', readCloudDirectorError)
             : notThisProduct(responseReason(response, readCloudDirectorError)),
         }
       }
@@ -211,7 +214,7 @@ export async function revokeSession(
   if (response.status === 401 || response.status === 404) {
     return `The ${who} session was already gone (HTTP ${response.status}): nothing left to revoke.`
   }
-  throw rejection(`${who} logout`, response, '', readCloudDirectorError)
+  throw rejection(who, `${who} logout`, response, '', readCloudDirectorError)
 }
 
 /**
@@ -276,10 +279,10 @@ export interface Findings {
  * session out at once, since the post step will have no token to revoke.
  */
 export async function exchangeBesideVersions(
-  { config, send, secrets, log, publishRefreshToken }: ExchangeContext,
+  { config, send, secrets, log, publishRefreshToken }: ExchangeContext<CredentialOf<'api-token'>>,
   steps: ExchangeSteps,
 ): Promise<TokenResult> {
-  const given = tokenOf(config.credential)
+  const given = config.credential.token
   const versionsRequest = new AbortController()
   const versions = lookUpVersions(send, config.baseUrl, versionsRequest.signal, steps.who, (what) => steps.notThisProduct(what))
   let response: HttpResponse
@@ -324,10 +327,6 @@ export async function exchangeBesideVersions(
   }
 }
 
-function tokenOf(credential: Credential): string {
-  return credential.kind === 'api-token' ? credential.token : ''
-}
-
 /**
  * A token endpoint that 404s or answers HTML on a host whose version lookup also failed is not
  * the product: the version lookup's error says so, rather than blaming the token.
@@ -340,8 +339,6 @@ export async function hostMismatch(response: HttpResponse, versions: Promise<Ver
 
 /** What to do about a refused token exchange; `refused` says what such a token may be ("wrong or revoked"). */
 export function tokenAdvice(who: string, response: HttpResponse, org: string, refused: string): string {
-  if (isProviderTrouble(response)) return busyAdvice(who, response)
-  if (isRedirect(response)) return redirectAdvice(who)
   const rejected = /invalid_grant/i.test(response.body)
   const spent =
     ' A service-account token is spent by each use: store the refresh-token output of the last run (see the README).' +

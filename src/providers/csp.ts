@@ -2,14 +2,16 @@
  * VMware Cloud Services (CSP): API tokens and OAuth apps for TSM, Ops for Applications, VMC, TMC.
  * CSP cannot revoke an access token, and the post step says so instead of pretending.
  */
-import type { Config } from '../config.js'
+import type { Config, CredentialOf } from '../config.js'
 import { InputError, ProviderError } from '../errors.js'
+import { basicAuthorization, FORM_HEADERS, JSON_HEADERS } from '../http/headers.js'
 import { isSuccess, jsonObject, type HttpResponse } from '../http/response.js'
+import { hideEchoedTokenTails } from '../secrets.js'
 import { quoteValue } from '../text.js'
 import { splitAtMarker } from '../url.js'
-import { busyAdvice, hideEchoedTokenTails, isProviderTrouble, isRedirect, redirectAdvice, rejection } from './failures.js'
+import { rejection } from './failures.js'
 import { readJwtClaims, stringClaim } from './jwt-claims.js'
-import { FORM_HEADERS, JSON_HEADERS, readTokenAnswer } from './token-answer.js'
+import { readTokenAnswer } from './token-answer.js'
 import type { ExchangeContext, Provider, TokenResult } from './types.js'
 
 const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
@@ -34,11 +36,14 @@ const SIBLING_HOSTS: Record<string, string> = {
 const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
 const ORG_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-export const csp: Provider = {
+type CspCredential = CredentialOf<'api-token' | 'oauth-app'>
+
+export const csp: Provider<'api-token' | 'oauth-app'> = {
   name: 'csp',
   title: 'VMware Cloud Services',
   credentials: ['api-token', 'oauth-app'],
-  credentialHelp: 'a CSP API token, or client-id and client-secret of a CSP OAuth app instead',
+  credentialHelp: 'a CSP API token, or the client ID and secret of a CSP OAuth app',
+  outputs: ['api-token-expires-at'],
   defaultUrl: CSP_DEFAULT_URL,
   exampleUrl: CSP_DEFAULT_URL,
   // CSP's /auth/revoke takes only refresh tokens with client credentials (PROVIDERS.md 1a).
@@ -62,13 +67,13 @@ export const csp: Provider = {
   },
 
   async exchange(context) {
-    const { config, secrets, log } = context
+    const { config, secrets } = context
     const credential = config.credential
     const lookup =
       credential.kind === 'api-token' && config.expiryWarningDays > 0 ? lookUpApiTokenExpiry(context, credential.token) : undefined
     try {
       const { response, purpose } = await requestToken(context)
-      if (!isSuccess(response)) throw rejection(purpose, response, adviceFor(response, config), readCspError)
+      if (!isSuccess(response)) throw rejection('CSP', purpose, response, refusalAdvice(config), readCspError)
 
       const token = readTokenAnswer(response, secrets, `CSP (${new URL(config.baseUrl).host})`)
       const claims = readJwtClaims(token.accessToken)
@@ -83,7 +88,6 @@ export const csp: Provider = {
 
       const apiTokenExpiresAt = lookup ? await lookup.settle(EXPIRY_LOOKUP_GRACE_MS) : undefined
       const notice = apiTokenExpiresAt ? expiryNotice(apiTokenExpiresAt, config.expiryWarningDays) : undefined
-      if (notice) log.warning(notice)
       return {
         accessToken: token.accessToken,
         tokenType: token.tokenType,
@@ -103,7 +107,11 @@ export const csp: Provider = {
   },
 }
 
-async function requestToken({ config, send, secrets }: ExchangeContext): Promise<{ response: HttpResponse; purpose: string }> {
+async function requestToken({
+  config,
+  send,
+  secrets,
+}: ExchangeContext<CspCredential>): Promise<{ response: HttpResponse; purpose: string }> {
   const credential = config.credential
   if (credential.kind === 'api-token') {
     const purpose = 'CSP API token exchange'
@@ -117,14 +125,12 @@ async function requestToken({ config, send, secrets }: ExchangeContext): Promise
     return { response, purpose }
   }
   const purpose = 'CSP OAuth app token request'
-  const basic = Buffer.from(`${credential.clientId}:${credential.clientSecret}`).toString('base64')
-  secrets.mask(basic)
   const form = new URLSearchParams({ grant_type: 'client_credentials' })
   if (config.org) form.set('orgId', config.org)
   const response = await send({
     method: 'POST',
     url: config.baseUrl + OAUTH_APP_PATH,
-    headers: { ...FORM_HEADERS, Authorization: `Basic ${basic}` },
+    headers: { ...FORM_HEADERS, Authorization: basicAuthorization(credential.clientId, credential.clientSecret, secrets) },
     body: form.toString(),
     purpose,
   })
@@ -152,9 +158,7 @@ function readCspError(body: string): string | undefined {
   return typeof message === 'string' && message ? hideEchoedTokenTails(message) : undefined
 }
 
-function adviceFor(response: HttpResponse, config: Config): string {
-  if (isProviderTrouble(response)) return busyAdvice('CSP', response)
-  if (isRedirect(response)) return redirectAdvice('CSP')
+function refusalAdvice(config: Config<CspCredential>): string {
   const host = new URL(config.baseUrl).host
   const sibling = SIBLING_HOSTS[host]
   const otherHost = sibling
@@ -183,7 +187,7 @@ interface ExpiryLookup {
  * is advice only: any failure is a debug line, and its request and answer (which hold the token)
  * are never logged.
  */
-function lookUpApiTokenExpiry({ config, send, log }: ExchangeContext, apiToken: string): ExpiryLookup {
+function lookUpApiTokenExpiry({ config, send, log }: ExchangeContext<CspCredential>, apiToken: string): ExpiryLookup {
   const controller = new AbortController()
   const result = send({
     method: 'POST',

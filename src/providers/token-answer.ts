@@ -13,17 +13,6 @@ export interface TokenAnswer {
 /** Ten years: anything longer is nonsense, and would not make a valid expiry date. */
 export const MAX_EXPIRES_IN = 315_360_000
 
-export const FORM_HEADERS = {
-  'Content-Type': 'application/x-www-form-urlencoded',
-  Accept: 'application/json',
-}
-
-/** For a credential sent in a JSON body. */
-export const JSON_HEADERS = {
-  'Content-Type': 'application/json',
-  Accept: 'application/json',
-}
-
 /** A rotated refresh token whole in a body that does not parse (cut short after it). */
 const WHOLE_REFRESH_TOKEN = /"refresh_token"\s*:\s*"([^"\\]+)"/
 

@@ -1,11 +1,11 @@
 /** What a provider is to the core: everything about it lives in its own file behind this. */
-import type { Config, CredentialKind } from '../config.js'
+import type { Config, Credential, CredentialKind, CredentialOf } from '../config.js'
 import type { Log } from '../core.js'
 import type { Send } from '../http/request.js'
 import type { Secrets } from '../secrets.js'
 
-export interface ExchangeContext {
-  config: Config
+export interface ExchangeContext<C extends Credential = Credential> {
+  config: Config<C>
   send: Send
   secrets: Secrets
   log: Log
@@ -15,21 +15,21 @@ export interface ExchangeContext {
 
 export interface TokenResult {
   accessToken: string
-  /** Normalised: "Bearer" whatever case the provider used. */
+  /** How later steps send it (the token-type output): "Bearer" whatever case the provider used, "OpsToken", "Session". */
   tokenType: string
-  /** Seconds of lifetime from now. */
-  expiresIn: number
+  /** Seconds of lifetime from now; undefined for a session with no fixed lifetime (it ends at logout or when idle). */
+  expiresIn?: number
   org: string
   subject: string
-  /** Outputs only this provider has (each declared in action.yml), with their values. */
+  /** Outputs only this provider has, with their values: each named in the provider's `outputs`. */
   outputs?: Record<string, string>
   /** Rows for the job summary after the standard ones: [name, value]. */
   summaryRows?: [string, string][]
-  /** Warnings already printed, repeated in the job summary. */
+  /** Warnings for the log and the job summary; the core prints them. */
   notices?: string[]
   /**
    * What revoke() needs besides the access token and the base URL, saved for the post step when
-   * revoke is true; revoke() reads it back and must check it.
+   * it will revoke; revoke() reads it back and must check it.
    */
   revokeData?: Record<string, string>
 }
@@ -50,15 +50,19 @@ export interface ResolvedUrl {
   orgFromUrl: string
 }
 
-interface ProviderBase {
+interface ProviderBase<K extends CredentialKind> {
   /** The value of the provider input. */
   readonly name: string
   /** The provider as users call it, for messages and the summary. */
   readonly title: string
-  /** The credentials it takes, the usual one first. */
-  readonly credentials: readonly [CredentialKind, ...CredentialKind[]]
-  /** What api-token (or the usual credential) is for this provider, for messages. */
+  /** The credentials it takes, the usual one first; the core refuses the inputs of any other kind. */
+  readonly credentials: readonly [K, ...K[]]
+  /** What its credentials are, for messages: "a Cloud Director API token or service-account refresh token". */
   readonly credentialHelp: string
+  /** What auth-source means for it ("the Aria Operations authSource: ..."); without it, auth-source is refused. */
+  readonly authSource?: string
+  /** The outputs only it sets (each declared in action.yml). */
+  readonly outputs?: readonly string[]
   /** Used when the url input is empty; without it, url is required. */
   readonly defaultUrl?: string
   readonly exampleUrl: string
@@ -66,24 +70,26 @@ interface ProviderBase {
   resolveUrl(url: URL): ResolvedUrl
   /** The org input checked and normalised ('' for none); throws InputError naming 'org'. */
   parseOrg(raw: string): string
-  exchange(context: ExchangeContext): Promise<TokenResult>
+  /** Its credential is one of the kinds it lists: the core checked that before any request. */
+  exchange(context: ExchangeContext<CredentialOf<K>>): Promise<TokenResult>
 }
 
 /** A provider that revokes the access token in the post step. */
-interface RevokingProvider extends ProviderBase {
+interface RevokingProvider<K extends CredentialKind> extends ProviderBase<K> {
   /**
    * Revokes the token; returns one line saying what happened ("already gone" is success). Throws
    * when revoking failed (the post step warns), UntrustedStateError when `data` is not its own.
+   * The main step also calls it, with one try, for a token it issued but could not hand on.
    */
   revoke(context: RevokeContext): Promise<string>
   readonly cannotRevoke?: never
 }
 
 /** A provider whose access tokens cannot be revoked: the post step says so and sends nothing. */
-interface NonRevokingProvider extends ProviderBase {
+interface NonRevokingProvider<K extends CredentialKind> extends ProviderBase<K> {
   readonly revoke?: never
-  /** Why not, as a sentence: "VMware Cloud Services offers no way to revoke an access token". */
+  /** Why not, as a sentence: "CSP offers no way to revoke an access token". */
   readonly cannotRevoke: string
 }
 
-export type Provider = RevokingProvider | NonRevokingProvider
+export type Provider<K extends CredentialKind = CredentialKind> = RevokingProvider<K> | NonRevokingProvider<K>

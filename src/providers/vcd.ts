@@ -3,9 +3,11 @@
  * version lookup runs beside the exchange; logout revokes the access token. PROVIDERS.md section 2.
  */
 import { ProviderError } from '../errors.js'
+import { FORM_HEADERS } from '../http/headers.js'
 import { isSuccess } from '../http/response.js'
 import type { Send } from '../http/request.js'
 import {
+  API_OUTPUTS,
   exchangeBesideVersions,
   getSession,
   hostMismatch,
@@ -21,7 +23,6 @@ import {
   VERSIONS_PATH,
 } from './cloud-director-api.js'
 import { rejection } from './failures.js'
-import { FORM_HEADERS } from './token-answer.js'
 import type { Provider } from './types.js'
 
 const TITLE = 'Cloud Director'
@@ -29,11 +30,12 @@ const TITLE = 'Cloud Director'
 /** Where Cloud Director's own paths start in the addresses users have at hand (API root, portal pages). */
 const ROOT_MARKERS = new Set(['api', 'cloudapi', 'oauth', 'tenant', 'provider'])
 
-export const vcd: Provider = {
+export const vcd: Provider<'api-token'> = {
   name: 'vcd',
   title: 'VMware Cloud Director',
   credentials: ['api-token'],
   credentialHelp: 'a Cloud Director API token or service-account refresh token',
+  outputs: API_OUTPUTS,
   exampleUrl: 'https://vcd.example.com',
 
   resolveUrl: (url) => resolveAddress(url, ROOT_MARKERS),
@@ -55,7 +57,7 @@ export const vcd: Provider = {
         send({ method: 'POST', url: config.baseUrl + tokenPath(config.org), headers: FORM_HEADERS, body: form, purpose }),
       refusal: async (response, versions) =>
         (await hostMismatch(response, versions)) ??
-        rejection(purpose, response, tokenAdvice(TITLE, response, config.org, 'wrong or revoked'), readCloudDirectorError),
+        rejection(TITLE, purpose, response, tokenAdvice(TITLE, response, config.org, 'wrong or revoked'), readCloudDirectorError),
       finish: async (token, apiVersion) => {
         const session = majorOf(apiVersion) >= SESSION_API ? await checkSession(send, config.baseUrl, apiVersion, token.accessToken) : {}
         return { org: session.org, subject: session.user ?? '' }
@@ -71,6 +73,7 @@ async function checkSession(send: Send, baseUrl: string, apiVersion: string, acc
   const session = await getSession(send, baseUrl, apiVersion, accessToken, TITLE)
   if (!isSuccess(session)) {
     throw rejection(
+      TITLE,
       `${TITLE} session check with the new access token`,
       session,
       'The token exchange worked but the session was refused; the token may lack rights, or the org may be disabled.',

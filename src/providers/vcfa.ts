@@ -6,9 +6,11 @@
  */
 import type { Log } from '../core.js'
 import { ProviderError, UntrustedStateError } from '../errors.js'
+import { FORM_HEADERS } from '../http/headers.js'
 import { isSuccess, type HttpResponse } from '../http/response.js'
 import type { Send } from '../http/request.js'
 import {
+  API_OUTPUTS,
   exchangeBesideVersions,
   getSession,
   hostMismatch,
@@ -25,9 +27,8 @@ import {
   VERSIONS_PATH,
   type VersionsOutcome,
 } from './cloud-director-api.js'
-import { busyAdvice, isProviderTrouble, rejection } from './failures.js'
+import { rejection } from './failures.js'
 import { readJwtClaims, stringClaim } from './jwt-claims.js'
-import { FORM_HEADERS } from './token-answer.js'
 import type { Provider } from './types.js'
 
 const TITLE = 'VCF Automation'
@@ -51,11 +52,12 @@ const FIRST_VCFA_API = 40
 const SESSION_SERVED = 'served'
 const SESSION_REFUSED = 'refused'
 
-export const vcfa: Provider = {
+export const vcfa: Provider<'api-token'> = {
   name: 'vcfa',
   title: TITLE,
   credentials: ['api-token'],
   credentialHelp: 'a VCF Automation API token or service-account refresh token',
+  outputs: API_OUTPUTS,
   exampleUrl: EXAMPLE_URL,
 
   resolveUrl: (url) => resolveAddress(url, ROOT_MARKERS),
@@ -80,6 +82,7 @@ export const vcfa: Provider = {
         return (
           (await hostMismatch(response, versions)) ??
           rejection(
+            TITLE,
             purpose,
             response,
             tokenAdvice(TITLE, response, config.org, 'wrong, expired (API tokens made in the UI last about 90 days) or revoked'),
@@ -93,7 +96,6 @@ export const vcfa: Provider = {
           const notice =
             `${host} lists API versions up to ${apiVersion}: that is a Cloud Director 10.x, not VCF Automation 9 (API ${FIRST_VCFA_API}.0 and later). ` +
             'The token works; set provider: vcd for a Cloud Director.'
-          log.warning(notice)
           notices.push(notice)
         }
         const session =
@@ -189,13 +191,12 @@ async function lookUpSession(
     return { served: false }
   }
   throw rejection(
+    TITLE,
     `${TITLE} session check with the new access token`,
     response,
     response.status === 401
       ? 'The token exchange worked but VCF Automation does not accept the new access token: the org or user may be disabled, or the appliance clock may be wrong.'
-      : isProviderTrouble(response)
-        ? busyAdvice(TITLE, response)
-        : 'The token exchange worked but the session lookup failed.',
+      : 'The token exchange worked but the session lookup failed.',
     readCloudDirectorError,
   )
 }
@@ -211,6 +212,7 @@ function logoutRefusal(response: HttpResponse, sessionRefused: boolean): Error |
     ? `${TITLE} does not serve this token's session at ${SESSION_PATH} (its lookup in the main step was refused too), as it may not for VM Apps orgs`
     : `${TITLE} did not let this token end its session (VM Apps orgs may not be served by ${SESSION_PATH})`
   return rejection(
+    TITLE,
     `${TITLE} logout`,
     response,
     `${why}. For an org whose sessions cannot be logged out, revoke: false skips the logout.`,

@@ -1,6 +1,6 @@
 /** What the CSP unit tests share: configs, a token answer as the docs show it, nock routes that record. */
 import nock from 'nock'
-import type { Config } from '../../src/config.ts'
+import type { Config, CredentialOf } from '../../src/config.ts'
 import { config, CSP_DEFAULT_URL, jwt, ORG_ID, recorder, secretToken, type Reply, type Seen } from './helpers.ts'
 
 export const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
@@ -9,11 +9,14 @@ export const DETAILS_PATH = '/csp/gateway/am/api/auth/api-tokens/details'
 export const DAY = 86_400_000
 
 /** A CSP config; the expiry lookup is off unless a test turns it on. */
-export function cspConfig(overrides: Partial<Config> = {}): Config {
+/** The credentials CSP takes. */
+export type CspCredential = CredentialOf<'api-token' | 'oauth-app'>
+
+export function cspConfig(overrides: Partial<Config<CspCredential>> = {}): Config<CspCredential> {
   return config({ provider: 'csp', baseUrl: CSP_DEFAULT_URL, expiryWarningDays: 0, ...overrides })
 }
 
-export function oauthConfig(overrides: Partial<Config> = {}): Config {
+export function oauthConfig(overrides: Partial<Config<CspCredential>> = {}): Config<CspCredential> {
   return cspConfig({ credential: { kind: 'oauth-app', clientId: 'app-7f3e', clientSecret: secretToken(40) }, ...overrides })
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { vi } from 'vitest'
-import type { Config } from '../../src/config.ts'
+import type { Config, Credential, CredentialOf } from '../../src/config.ts'
 import { createHttp, type Send } from '../../src/http/request.ts'
 import type { ExchangeContext } from '../../src/providers/types.ts'
 import { Secrets } from '../../src/secrets.ts'
@@ -129,10 +129,12 @@ export async function until(condition: () => boolean, maxTurns = 10_000): Promis
   return true
 }
 
-export function config(overrides: Partial<Config> = {}): Config {
+/** A config with a CSP API token unless `overrides` says otherwise; its type names the credential's kind. */
+export function config<C extends Credential = CredentialOf<'api-token'>>(overrides: Partial<Config<C>> = {}): Config<C> {
   return {
     provider: 'csp',
-    credential: { kind: 'api-token', token: secretToken(65) },
+    credential: { kind: 'api-token', token: secretToken(65) } as C,
+    authSource: '',
     baseUrl: CSP_DEFAULT_URL,
     org: '',
     envName: 'VMW_ACCESS_TOKEN',
@@ -146,8 +148,8 @@ export function config(overrides: Partial<Config> = {}): Config {
   }
 }
 
-export interface Harness {
-  context: ExchangeContext
+export interface Harness<C extends Credential = Credential> {
+  context: ExchangeContext<C>
   secrets: Secrets
   /** Values passed to the mask function, in order. */
   masked: string[]
@@ -158,7 +160,7 @@ export interface Harness {
 }
 
 /** A provider's exchange context: a real createHttp with instant, recorded back-off. */
-export function harness(cfg: Config, options: { events?: string[] } = {}): Harness {
+export function harness<C extends Credential>(cfg: Config<C>, options: { events?: string[] } = {}): Harness<C> {
   const masked: string[] = []
   const logs: Harness['logs'] = []
   const sleeps: number[] = []
@@ -166,8 +168,10 @@ export function harness(cfg: Config, options: { events?: string[] } = {}): Harne
     masked.push(value)
     options.events?.push('mask')
   })
-  if (cfg.credential.kind === 'api-token') secrets.mask(cfg.credential.token)
-  else secrets.mask(cfg.credential.clientSecret)
+  const credential: Credential = cfg.credential
+  if (credential.kind === 'api-token') secrets.mask(credential.token)
+  else if (credential.kind === 'oauth-app') secrets.mask(credential.clientSecret)
+  else secrets.mask(credential.password)
   const log = {
     info: (message: string) => logs.push({ level: 'info', message: secrets.redact(message) }),
     warning: (message: string) => logs.push({ level: 'warning', message: secrets.redact(message) }),

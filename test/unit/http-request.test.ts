@@ -2,17 +2,9 @@ import nock from 'nock'
 import { Readable } from 'node:stream'
 import tls from 'node:tls'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  backoffMs,
-  BASE_DELAY_MS,
-  createHttp,
-  MAX_DELAY_MS,
-  plural,
-  RequestError,
-  retryAfterMs,
-  type HttpOptions,
-} from '../../src/http/request.ts'
+import { backoffMs, BASE_DELAY_MS, createHttp, MAX_DELAY_MS, RequestError, retryAfterMs, type HttpOptions } from '../../src/http/request.ts'
 import { trustedCas } from '../../src/http/tls.ts'
+import { plural } from '../../src/text.ts'
 import { fakeClock, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
@@ -184,7 +176,6 @@ describe('createHttp: network failures', () => {
     const { send, sleeps } = client({ maxAttempts: 3 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'CSP token exchange' }))
     expect(error).toBeInstanceOf(RequestError)
-    expect(error).toMatchObject({ code: 'ECONNRESET', attempts: 3 })
     expect(error.message).toBe('CSP token exchange at api.provider.example failed: connection reset (3 tries).')
     expect(sleeps).toEqual([500, 1000])
   })
@@ -194,7 +185,7 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN).get('/x').optionally().reply(200)
     const { send, sleeps } = client({ maxAttempts: 4 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'lookup' }))
-    expect(error).toMatchObject({ name: 'RequestError', code: 'ENOTFOUND', attempts: 1 })
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('lookup at api.provider.example failed: host name not found (check url) (1 try).')
     expect(sleeps).toEqual([])
   })
@@ -210,8 +201,9 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN).get('/x').optionally().reply(200)
     const { send } = client({ maxAttempts: 4 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
-    expect(error).toMatchObject({ code, attempts: 1 })
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toContain(`not trusted (${code})`)
+    expect(error.message).toMatch(/\(1 try\)\.$/)
     expect(error.message).toContain('ca-certificate')
   })
 
@@ -224,7 +216,7 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN).get('/x').times(2).replyWithError(networkError(code))
     const { send } = client({ maxAttempts: 2 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
-    expect(error).toMatchObject({ code, attempts: 2 })
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe(`p at api.provider.example failed: ${text} (2 tries).`)
   })
 
@@ -241,7 +233,7 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN).get('/x').optionally().reply(200)
     const { send } = client({ maxAttempts: 2 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
-    expect(error).toMatchObject({ name: 'RequestError', code: `PROXY_${status}`, attempts: tries })
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe(
       `p at api.provider.example failed: the proxy (https_proxy) refused the tunnel with HTTP ${status}${hint} (${tries === 1 ? '1 try' : '2 tries'}).`,
     )
@@ -262,7 +254,7 @@ describe('createHttp: network failures', () => {
     await clock.advance(1)
     expect(sent.settled()).toBe(true)
     const error = await sent.promise
-    expect(error).toMatchObject({ name: 'RequestError', code: 'TIMEOUT', attempts: 2 })
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (2 tries).')
     expect(sleeps).toEqual([500])
     expect(debug[2]).toMatch(/ -> TIMEOUT \(try 2 of 2, 150 ms\)$/)
@@ -283,7 +275,9 @@ describe('createHttp: network failures', () => {
     expect(sent.settled()).toBe(false)
     await clock.advance(1)
     expect(sent.settled()).toBe(true)
-    expect(await sent.promise).toMatchObject({ code: 'TIMEOUT', attempts: 1 })
+    const error = await sent.promise
+    expect(error).toBeInstanceOf(RequestError)
+    expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (1 try).')
   })
 })
 
@@ -305,7 +299,7 @@ describe('createHttp: answer size', () => {
     nock(ORIGIN).get('/big').optionally().reply(200, 'small')
     const { send, sleeps } = client({ maxAttempts: 3 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/big`, purpose: 'p' }))
-    expect(error).toMatchObject({ name: 'RequestError', code: 'TOO_LARGE', attempts: 1 })
+    expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe(
       'p at api.provider.example failed: the answer is larger than 1024 KiB, far more than any answer of the API; check url (1 try).',
     )
@@ -318,7 +312,9 @@ describe('createHttp: answer size', () => {
       .get('/big')
       .reply(200, 'x', { 'Content-Length': String(5 * 1024 * 1024) })
     const { send } = client()
-    expect(await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/big`, purpose: 'p' }))).toMatchObject({ code: 'TOO_LARGE' })
+    expect((await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/big`, purpose: 'p' }))).message).toContain(
+      'the answer is larger than 1024 KiB',
+    )
   })
 
   it('reads an answer of exactly 1 MiB', async () => {

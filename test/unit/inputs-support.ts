@@ -21,7 +21,7 @@ export function read(inputs: Record<string, string>): Outcome {
     core.setSecret(value)
   })
   try {
-    return { core, masked, config: readInputs(core, secrets) }
+    return { core, masked, config: readInputs(core, secrets).config }
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     return { core, masked, error }

@@ -12,6 +12,7 @@ describe('readInputs: defaults', () => {
     expect(ok({ 'api-token': token })).toEqual({
       provider: 'csp',
       credential: { kind: 'api-token', token },
+      authSource: '',
       baseUrl: CSP_DEFAULT_URL,
       org: '',
       envName: 'VMW_ACCESS_TOKEN',
@@ -127,7 +128,7 @@ describe('readInputs: credentials', () => {
   it('refuses OAuth app inputs for vcd, naming the input given', () => {
     const withId = failure({ provider: 'vcd', url: 'https://vcd.example.com', 'client-id': 'app', 'client-secret': secretToken() })
     expect(withId.input).toBe('client-id')
-    expect(withId.message).toContain('not used by provider vcd (VMware Cloud Director); it takes api-token')
+    expect(withId.message).toContain('not used by provider vcd (VMware Cloud Director), which takes api-token')
     const secretOnly = failure({ provider: 'vcd', url: 'https://vcd.example.com', 'client-secret': secretToken() })
     expect(secretOnly.input).toBe('client-secret')
   })
@@ -405,7 +406,7 @@ describe('readInputs: aria-automation', () => {
     ]
     for (const extra of oauthInputs) {
       expect(failure({ ...aria({ url, ...extra }), 'api-token': '' }).message).toMatch(
-        /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\); it takes api-token/,
+        /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\), which takes api-token/,
       )
     }
   })

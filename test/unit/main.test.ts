@@ -187,9 +187,7 @@ describe('main: CSP', () => {
     await main(core)
     expect(core.messages('setFailed')).toEqual([])
     expect(core.outputs()).toMatchObject({ org: '', subject: '', 'expires-in': '600' })
-    expect(core.messages('info')[0]).toMatch(
-      /^Issued a VMware Cloud Services access token for an unnamed subject in org \(not reported\), valid until /,
-    )
+    expect(core.messages('info')[0]).toMatch(/^Issued a VMware Cloud Services access token for an unnamed subject, valid until /)
   })
 
   it('still succeeds when the job summary cannot be written', async () => {
@@ -298,5 +296,29 @@ describe('main: Cloud Director', () => {
     await post(postCore)
     expect(logout).toHaveLength(1)
     expect(postCore.messages('info')).toEqual(['The main step issued no access token: nothing to revoke.'])
+  })
+
+  it.each([
+    [204, 'the step failed after the token was issued: Logged out of Cloud Director'],
+    [503, 'the step failed after the token was issued, and ending it failed too'],
+  ])('ends the session, with one try, when publishing the token fails after the exchange (logout %i)', async (status, debug) => {
+    const accessToken = secretToken(64)
+    const core = fakeCore({ inputs: { provider: 'vcd', url: VCD, org: 'acme', 'api-token': secretToken(32), 'max-attempts': '3' } })
+    // A full disk: the runner's GITHUB_ENV cannot be written.
+    vi.spyOn(core, 'exportVariable').mockImplementation(() => {
+      throw new Error('ENOSPC: no space left on device')
+    })
+    vcdServer(() => [200, { access_token: accessToken, token_type: 'Bearer', expires_in: 3600 }])
+    const logout: Seen[] = []
+    nock(VCD)
+      .persist()
+      .delete(SESSION)
+      .reply(recorder(logout, () => [status]))
+    await main(core)
+    expect(core.messages('setFailed')).toEqual(['ENOSPC: no space left on device'])
+    expect(logout.map((s) => s.headers.authorization)).toEqual([`Bearer ${accessToken}`])
+    expect(core.messages('debug').some((line) => line.startsWith(debug))).toBe(true)
+    expect(core.states()).toEqual({})
+    expectMaskedBeforeUse(core, [accessToken])
   })
 })

@@ -101,7 +101,7 @@ describe('post', () => {
     const seen = logoutServer()
     await post(core, NOW)
     expect(seen).toEqual([])
-    expect(core.messages('info')).toEqual([`Not revoking: revoke is false. The access token stays valid until ${LATER}.`])
+    expect(core.messages('info')).toEqual([`Not revoking: revoke is false. The access token stays valid until it expires at ${LATER}.`])
     neverFails(core)
   })
 
@@ -146,7 +146,8 @@ describe('post', () => {
     expect(warning).toMatch(/^Could not revoke the access token: Cloud Director logout failed: HTTP 500/)
     expect(warning).toContain('session *** could not be deleted')
     expect(warning).toContain(`stays valid until it expires at ${LATER}`)
-    expect(core.messages('summary')).toEqual([`**VMware access token:** ${warning}\n\n`])
+    // The summary quotes the same line, redacted the same way, its Markdown shown as text.
+    expect(core.messages('summary')).toEqual([`**VMware access token:** ${warning.replaceAll('*', '\\*')}\n\n`])
     expectMaskedBeforeUse(core, [state.accessToken ?? ''])
   })
 
@@ -237,5 +238,20 @@ describe('post', () => {
     await post(core, NOW)
     expect(core.inputsRead).not.toContain('ca-certificate')
     expect(core.messages('warning')).toEqual([])
+  })
+
+  it('revokes a token with no fixed lifetime, and says how long it lives when it cannot', async () => {
+    const noExpiry = vcdState({ expiresAt: undefined })
+    const core = coreWith(noExpiry)
+    const seen = logoutServer()
+    await post(core, NOW)
+    expect(seen).toHaveLength(1)
+    neverFails(core)
+
+    const kept = coreWith(vcdState({ expiresAt: undefined, revoke: false, accessToken: undefined }))
+    await post(kept, NOW)
+    expect(kept.messages('info')).toEqual([
+      'Not revoking: revoke is false. The access token stays valid until the server ends it (it has no fixed lifetime).',
+    ])
   })
 })

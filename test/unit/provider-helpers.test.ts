@@ -1,7 +1,7 @@
 /** The helpers several providers share: JWT claims, OAuth-style token answers, failures. */
 import { describe, expect, it } from 'vitest'
 import type { HttpResponse } from '../../src/http/response.ts'
-import { hideEchoedTokenTails } from '../../src/providers/failures.ts'
+import { hideEchoedTokenTails } from '../../src/secrets.ts'
 import { dateClaim, readJwtClaims, stringClaim } from '../../src/providers/jwt-claims.ts'
 import { fieldNames, normaliseTokenType, readTokenAnswer } from '../../src/providers/token-answer.ts'
 import { Secrets } from '../../src/secrets.ts'

@@ -4,6 +4,7 @@ import { STATE_KEY, type PostState } from '../../src/post-state.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
 import { vcd } from '../../src/providers/vcd.ts'
 import { publishRefreshToken, publishToken, summaryOfToken, writeSummary } from '../../src/publish.ts'
+import { Secrets } from '../../src/secrets.ts'
 import { expectMaskedBeforeUse, fakeCore } from './fake-core.ts'
 import { config, ORG_ID, secretToken } from './helpers.ts'
 
@@ -135,7 +136,7 @@ describe('summaryOfToken', () => {
     const res = result(overrides.result)
     const core = fakeCore()
     const state = publishToken(core, cfg, provider, res, NOW)
-    return { text: summaryOfToken(cfg, provider, res, state), res, state }
+    return { text: summaryOfToken(cfg, provider, res, state, new Secrets(() => {})), res, state }
   }
 
   const row = (name: string, value: string) => `| ${name} | ${value} |`

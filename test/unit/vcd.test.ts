@@ -1,6 +1,6 @@
 import nock from 'nock'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Config } from '../../src/config.ts'
+import type { Config, CredentialOf } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { compareVersions, highestVersion } from '../../src/providers/cloud-director-api.ts'
@@ -8,6 +8,8 @@ import { tokenPath, vcd } from '../../src/providers/vcd.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { config, deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
+
+type ApiToken = CredentialOf<'api-token'>
 
 const VCD = 'https://vcd.example.com'
 const PROVIDER_TOKEN = '/oauth/provider/token'
@@ -19,7 +21,7 @@ afterEach(() => {
   nock.cleanAll()
 })
 
-function vcdConfig(overrides: Partial<Config> = {}): Config {
+function vcdConfig(overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {
   return config({ provider: 'vcd', baseUrl: VCD, credential: { kind: 'api-token', token: secretToken(32) }, org: '', ...overrides })
 }
 
