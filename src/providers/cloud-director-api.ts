@@ -252,12 +252,16 @@ function rotationHandler(given: string, publish: (token: string) => void): (toke
 export interface ExchangeSteps {
   /** The product as messages name it: "Cloud Director". */
   who: string
-  /** The error for a host whose /api/versions answers, but not as the product does. */
-  notThisProduct(what: string): Error
+  /** For a host that answers, but not as the product does: "<host> does not look like <lookAlike>". */
+  lookAlike: string
+  /** Which address to give instead: "give the Cloud Director address, e.g. https://vcd.example.com". */
+  addressHelp: string
+  /** What a refused token may be: "wrong or revoked". */
+  refusedToken: string
   /** Sends the token request (or requests) with the refresh-token form; returns the last answer. */
-  requestToken(form: string): Promise<HttpResponse>
-  /** The error for a token answer that is no success; `versions` settles with the version lookup. */
-  refusal(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error>
+  requestToken(form: string, purpose: string): Promise<HttpResponse>
+  /** An error of its own for a refused exchange, before the shared ones; `versions` settles with the version lookup. */
+  ownRefusal?(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error | undefined>
   /** What follows a good token answer and version. A throw ends the new session (endSessionOfFailedStep). */
   finish(token: TokenAnswer, apiVersion: string): Promise<Findings>
 }
@@ -283,17 +287,27 @@ export async function exchangeBesideVersions(
   steps: ExchangeSteps,
 ): Promise<TokenResult> {
   const given = config.credential.token
+  const { who } = steps
+  const host = new URL(config.baseUrl).host
+  const purpose = `${who} token exchange for ${orgLabel(config.org)}`
+  const notThisProduct = (what: string): Error =>
+    new ProviderError(
+      `${host} does not look like ${steps.lookAlike}: GET ${VERSIONS_PATH} answered ${what}. Check url: ${steps.addressHelp}.`,
+    )
   const versionsRequest = new AbortController()
-  const versions = lookUpVersions(send, config.baseUrl, versionsRequest.signal, steps.who, (what) => steps.notThisProduct(what))
+  const versions = lookUpVersions(send, config.baseUrl, versionsRequest.signal, who, notThisProduct)
   let response: HttpResponse
   try {
-    response = await steps.requestToken(refreshTokenForm(given))
+    response = await steps.requestToken(refreshTokenForm(given), purpose)
   } catch (error) {
     versionsRequest.abort()
     throw error
   }
   if (!isSuccess(response)) {
-    const error = await steps.refusal(response, versions)
+    const error =
+      (await steps.ownRefusal?.(response, versions)) ??
+      (await hostMismatch(response, versions)) ??
+      rejection(who, purpose, response, tokenAdvice(who, response, config.org, steps.refusedToken), readCloudDirectorError)
     versionsRequest.abort()
     throw error
   }
@@ -302,8 +316,7 @@ export async function exchangeBesideVersions(
   const issued = jsonObject(response.body)?.access_token
   let apiVersion = ''
   try {
-    const host = new URL(config.baseUrl).host
-    const token = readTokenAnswer(response, secrets, `${steps.who} (${host})`, rotationHandler(given, publishRefreshToken))
+    const token = readTokenAnswer(response, secrets, `${who} (${host})`, rotationHandler(given, publishRefreshToken))
     const outcome = await versions
     if ('error' in outcome) throw outcome.error
     apiVersion = outcome.version
@@ -321,7 +334,7 @@ export async function exchangeBesideVersions(
     }
   } catch (error) {
     if (typeof issued === 'string' && issued) {
-      await endSessionOfFailedStep(send, config.baseUrl, issued, apiVersion, steps.who, log.debug)
+      await endSessionOfFailedStep(send, config.baseUrl, issued, apiVersion, who, log.debug)
     }
     throw error
   }
@@ -331,14 +344,14 @@ export async function exchangeBesideVersions(
  * A token endpoint that 404s or answers HTML on a host whose version lookup also failed is not
  * the product: the version lookup's error says so, rather than blaming the token.
  */
-export async function hostMismatch(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error | undefined> {
+async function hostMismatch(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error | undefined> {
   if (response.status !== 404 && !looksLikeHtml(response.body)) return undefined
   const outcome = await versions
   return 'error' in outcome && outcome.error instanceof ProviderError ? outcome.error : undefined
 }
 
 /** What to do about a refused token exchange; `refused` says what such a token may be ("wrong or revoked"). */
-export function tokenAdvice(who: string, response: HttpResponse, org: string, refused: string): string {
+function tokenAdvice(who: string, response: HttpResponse, org: string, refused: string): string {
   const rejected = /invalid_grant/i.test(response.body)
   const spent =
     ' A service-account token is spent by each use: store the refresh-token output of the last run (see the README).' +

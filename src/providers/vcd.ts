@@ -2,7 +2,6 @@
  * VMware Cloud Director 10.x: API tokens and service-account refresh tokens (which rotate). The
  * version lookup runs beside the exchange; logout revokes the access token. PROVIDERS.md section 2.
  */
-import { ProviderError } from '../errors.js'
 import { FORM_HEADERS } from '../http/headers.js'
 import { isSuccess } from '../http/response.js'
 import type { Send } from '../http/request.js'
@@ -10,17 +9,13 @@ import {
   API_OUTPUTS,
   exchangeBesideVersions,
   getSession,
-  hostMismatch,
   majorOf,
-  orgLabel,
   parseOrgName,
   readCloudDirectorError,
   resolveAddress,
   revokeSession,
   SESSION_API,
   sessionNames,
-  tokenAdvice,
-  VERSIONS_PATH,
 } from './cloud-director-api.js'
 import { rejection } from './failures.js'
 import type { Provider } from './types.js'
@@ -44,20 +39,13 @@ export const vcd: Provider<'api-token'> = {
 
   exchange(context) {
     const { config, send } = context
-    const host = new URL(config.baseUrl).host
-    const purpose = `${TITLE} token exchange for ${orgLabel(config.org)}`
     return exchangeBesideVersions(context, {
       who: TITLE,
-      notThisProduct: (what) =>
-        new ProviderError(
-          `${host} does not look like a Cloud Director: GET ${VERSIONS_PATH} answered ${what}. ` +
-            'Check url: give the Cloud Director address, e.g. https://vcd.example.com (its /api or portal address works too).',
-        ),
-      requestToken: (form) =>
+      lookAlike: 'a Cloud Director',
+      addressHelp: 'give the Cloud Director address, e.g. https://vcd.example.com (its /api or portal address works too)',
+      refusedToken: 'wrong or revoked',
+      requestToken: (form, purpose) =>
         send({ method: 'POST', url: config.baseUrl + tokenPath(config.org), headers: FORM_HEADERS, body: form, purpose }),
-      refusal: async (response, versions) =>
-        (await hostMismatch(response, versions)) ??
-        rejection(TITLE, purpose, response, tokenAdvice(TITLE, response, config.org, 'wrong or revoked'), readCloudDirectorError),
       finish: async (token, apiVersion) => {
         const session = majorOf(apiVersion) >= SESSION_API ? await checkSession(send, config.baseUrl, apiVersion, token.accessToken) : {}
         return { org: session.org, subject: session.user ?? '' }

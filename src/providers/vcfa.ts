@@ -13,7 +13,6 @@ import {
   API_OUTPUTS,
   exchangeBesideVersions,
   getSession,
-  hostMismatch,
   majorOf,
   orgLabel,
   parseOrgName,
@@ -23,8 +22,6 @@ import {
   SESSION_API,
   SESSION_PATH,
   sessionNames,
-  tokenAdvice,
-  VERSIONS_PATH,
   type VersionsOutcome,
 } from './cloud-director-api.js'
 import { rejection } from './failures.js'
@@ -68,28 +65,13 @@ export const vcfa: Provider<'api-token'> = {
   exchange(context) {
     const { config, send, log } = context
     const host = new URL(config.baseUrl).host
-    const purpose = `${TITLE} token exchange for ${orgLabel(config.org)}`
     return exchangeBesideVersions(context, {
       who: TITLE,
-      notThisProduct: (what) =>
-        new ProviderError(
-          `${host} does not look like VCF Automation: GET ${VERSIONS_PATH} answered ${what}. ` +
-            `Check url: give the VCF Automation address, e.g. ${EXAMPLE_URL}.`,
-        ),
-      requestToken: (form) => requestToken(send, config.baseUrl, config.org, form, purpose),
-      refusal: async (response, versions) => {
-        if (response.status === 404) return neitherTokenPath(host, config.org, versions)
-        return (
-          (await hostMismatch(response, versions)) ??
-          rejection(
-            TITLE,
-            purpose,
-            response,
-            tokenAdvice(TITLE, response, config.org, 'wrong, expired (API tokens made in the UI last about 90 days) or revoked'),
-            readCloudDirectorError,
-          )
-        )
-      },
+      lookAlike: 'VCF Automation',
+      addressHelp: `give the VCF Automation address, e.g. ${EXAMPLE_URL}`,
+      refusedToken: 'wrong, expired (API tokens made in the UI last about 90 days) or revoked',
+      requestToken: (form, purpose) => requestToken(send, config.baseUrl, config.org, form, purpose),
+      ownRefusal: async (response, versions) => (response.status === 404 ? neitherTokenPath(host, config.org, versions) : undefined),
       finish: async (token, apiVersion) => {
         const notices: string[] = []
         if (majorOf(apiVersion) < FIRST_VCFA_API) {
