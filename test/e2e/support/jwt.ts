@@ -6,6 +6,7 @@
  *   readJwt(token)                        -> the payload object, or undefined
  *   randomToken(65)                       -> 65 alphanumeric characters (a CSP API token's shape)
  *   randomToken(32, 'hex')                -> 32 lower-case hex digits
+ *   randomUuid()                          -> a version 4 UUID (for secrets shaped like one: refresh-token ids)
  *
  * Every random part is drawn again until none of its 4-character pieces occurs in the action's
  * own texts (see clearOfActionText): the action removes every 4-character piece of a secret from
@@ -81,6 +82,11 @@ export function randomToken(length: number, alphabet: keyof typeof ALPHABETS = '
     for (let i = 0; i < length; i++) out += chars[randomInt(chars.length)]
     return out
   })
+}
+
+/** A random version 4 UUID, drawn clear of the action's text like every other secret here. */
+export function randomUuid(): string {
+  return drawClear(() => randomUUID())
 }
 
 /**
