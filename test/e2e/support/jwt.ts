@@ -90,19 +90,20 @@ export function randomUuid(): string {
 }
 
 /**
- * A JWT of these claims with a random signature (drawn clear of the action's text). When the
- * encoded claims are not clear, their `jti` (a random id; added when absent) is drawn again, in
- * place, so that a caller that keeps the claims object keeps the token's claims; a collision that
- * 20 draws do not remove lies in the claims' fixed part, which is the same on every run (so it
- * fails every run, or none: never by chance).
+ * A JWT of these claims with a random signature (drawn clear of the action's text; 256 bytes as
+ * RS256 makes, 32 for HS256). When the encoded claims are not clear, their `jti` (a random id; added
+ * when absent) is drawn again, in place, so that a caller that keeps the claims object keeps the
+ * token's claims; a collision that 20 draws do not remove lies in the claims' fixed part, which is
+ * the same on every run (so it fails every run, or none: never by chance).
  */
 export function makeJwt(
   payload: Record<string, unknown>,
   header: Record<string, unknown> = { alg: 'RS256', kid: 'signing_2', typ: 'JWT' },
+  signatureBytes = 256,
 ): string {
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
   for (let draw = 0; draw < 20 && !clearOfActionText(encode(payload)); draw++) payload.jti = randomUUID()
-  return `${encode(header)}.${encode(payload)}.${drawClear(() => randomBytes(256).toString('base64url'))}`
+  return `${encode(header)}.${encode(payload)}.${drawClear(() => randomBytes(signatureBytes).toString('base64url'))}`
 }
 
 export function readJwt(token: string): Record<string, unknown> | undefined {
