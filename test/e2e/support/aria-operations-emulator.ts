@@ -53,7 +53,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { EmulatorServer, type EmulatorOptions, type RecordedRequest, type Reply } from './emulator.ts'
-import { randomToken, randomUuid } from './jwt.ts'
+import { drawClear, randomToken } from './jwt.ts'
 
 export const OPS_ACQUIRE_PATH = '/suite-api/api/auth/token/acquire'
 export const OPS_RELEASE_PATH = '/suite-api/api/auth/token/release'
@@ -213,7 +213,8 @@ export class AriaOperationsEmulator extends EmulatorServer {
 
     const now = Date.now()
     const issued: OpsIssued = {
-      token: `${randomUuid()}::${randomUuid()}`,
+      // Two UUIDs joined by '::' (the guides' example), drawn clear of the action's text as one value.
+      token: drawClear(() => `${randomUUID()}::${randomUUID()}`),
       username: user.username,
       authSource: user.authSource,
       validity: now + this.tokenLifetimeMs,

@@ -7,6 +7,7 @@
  *   randomToken(65)                       -> 65 alphanumeric characters (a CSP API token's shape)
  *   randomToken(32, 'hex')                -> 32 lower-case hex digits
  *   randomUuid()                          -> a version 4 UUID (for secrets shaped like one: refresh-token ids)
+ *   drawClear(() => value)                -> a value of that shape whose 4-character pieces are clear (below)
  *
  * Every random part is drawn again until none of its 4-character pieces occurs in the action's
  * own texts (see clearOfActionText): the action removes every 4-character piece of a secret from
@@ -61,7 +62,7 @@ export function clearOfActionText(value: string): boolean {
 }
 
 /** Draws until the value is clear of the action's text (a handful of draws at most, in practice). */
-function drawClear(draw: () => string): string {
+export function drawClear(draw: () => string): string {
   for (let attempt = 0; attempt < 10_000; attempt++) {
     const value = draw()
     if (clearOfActionText(value)) return value
