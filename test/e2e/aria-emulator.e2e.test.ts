@@ -177,23 +177,52 @@ describe('POST /iaas/api/login', () => {
 })
 
 describe('POST /csp/gateway/am/api/login?access_token', () => {
-  it('gives a new refresh token for the right username and password, with or without domain', async () => {
+  const CSP_LOGIN = `${ARIA_CSP_LOGIN_PATH}?access_token`
+
+  it('gives a new refresh token that works at /iaas/api/login, with domain left out, given, or in the name', async () => {
     for (const body of [
       { username: aria.username, password: aria.password },
       { username: aria.username, password: aria.password, domain: aria.domain },
+      { username: `${aria.username}@${aria.domain}`, password: aria.password },
     ]) {
-      const reply = await login(body, `${ARIA_CSP_LOGIN_PATH}?access_token`)
+      const reply = await login(body, CSP_LOGIN)
       expect(reply.status, reply.body).toBe(200)
+      expect(Object.keys(json(reply))).toEqual(['refresh_token'])
       const refreshToken = String(json(reply).refresh_token)
       expect(refreshToken).toMatch(/^[A-Za-z0-9]{32}$/)
+      expect(aria.refreshTokens.get(refreshToken)).toMatchObject({ username: aria.username, domain: aria.domain })
       expect((await login({ refreshToken })).status).toBe(200)
+    }
+    expect(aria.requestsTo('csp-login')[0].url).toBe(CSP_LOGIN)
+  })
+
+  it('answers a wrong user, password or domain with 400 and the body vRA 8 sends ("Invalid username or password")', async () => {
+    for (const body of [
+      { username: aria.username, password: 'wrong' },
+      { username: 'nobody', password: aria.password },
+      { username: aria.username, password: aria.password, domain: 'other.local' },
+      { username: `${aria.username}@${aria.domain}`, password: aria.password, domain: aria.domain },
+      { password: aria.password },
+    ]) {
+      const reply = await login(body, CSP_LOGIN)
+      expect(reply.status).toBe(400)
+      const error = json(reply)
+      expect(error).toMatchObject({ type: 'CLIENT_ERROR', status: '400 BAD_REQUEST', error: 'Bad Request' })
+      expect(typeof error.timestamp).toBe('number')
+      const inner = /REST error received: (\{[\s\S]*\}), status code: 400 BAD_REQUEST$/.exec(String(error.serverMessage))
+      expect(JSON.parse(inner![1])).toEqual({ error: 'invalid_grant', error_description: 'Invalid username or password' })
     }
   })
 
-  it('answers a wrong password with an empty 400, and without ?access_token gives no refresh token', async () => {
-    const wrong = await login({ username: aria.username, password: 'wrong' }, `${ARIA_CSP_LOGIN_PATH}?access_token`)
-    expect(wrong.status).toBe(400)
-    expect(wrong.body).toBe('')
+  it('refuses and flags a password in the query string or a value given to the access_token flag', async () => {
+    const body = { username: aria.username, password: aria.password }
+    for (const query of [`access_token&password=${aria.password}`, 'access_token=abc', `access_token&username=${aria.username}`]) {
+      expect((await login(body, `${ARIA_CSP_LOGIN_PATH}?${query}`)).status).toBe(400)
+    }
+    expect(aria.credentialsInUrl).toHaveLength(3)
+  })
+
+  it('without ?access_token gives no refresh token', async () => {
     const plain = await login({ username: aria.username, password: aria.password }, ARIA_CSP_LOGIN_PATH)
     expect(plain.status).toBe(200)
     expect(json(plain)).not.toHaveProperty('refresh_token')

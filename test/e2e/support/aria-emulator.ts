@@ -38,7 +38,16 @@
  *                    credentialsInUrl. Errors are ServiceErrorResponse {message, statusCode, errorCode,
  *                    serverErrorId, documentKind}; the unknown/expired/forbidden messages are ours.
  *   csp-login        POST /csp/gateway/am/api/login?access_token   JSON {username, password, domain?}
- *                    -> {refresh_token} (how users get an API token); wrong password: 400.
+ *                    -> {refresh_token}, a new 90-day API token that works at /iaas/api/login (vRA 8.x API
+ *                    Programming Guide "Get Your Access Token"; terraform-provider-vra docs/get_token.sh, which
+ *                    leaves domain out when none is given). aria.username with domain left out or
+ *                    aria.domain, or as 'ci-bot@example.local' without domain (the retry PowervRA's
+ *                    Connect-vRAServer makes). Wrong user, password or domain: 400 with the body users quote
+ *                    (PowervRA issues 228, 251): {timestamp, type: 'CLIENT_ERROR', status: '400 BAD_REQUEST',
+ *                    error: 'Bad Request', serverMessage: 'REST error received: {... "error": "invalid_grant",
+ *                    "error_description": "Invalid username or password" ...}'}. A password in the query
+ *                    string (or a value given to the access_token flag): 400, flagged. Without ?access_token
+ *                    it answers {cspAuthToken} instead (ours, unverified: no source shows that variant).
  *   catalog-items    GET /catalog/api/items   Bearer -> PageOfCatalogItem; missing, unknown or expired: 401.
  *   catalog-request  POST /catalog/api/items/{id}/request   Bearer, JSON CatalogItemRequest
  *                    {deploymentName, projectId, version, inputs, ...} -> [{deploymentId, deploymentName}];
@@ -61,6 +70,8 @@ export const ARIA_ISSUER = 'CN=Prelude Identity Service,OU=CMBU,O=VMware,L=Sofia
 const DAY_MS = 86_400_000
 /** Query parameters that would carry a credential. */
 const CREDENTIAL_PARAMS = ['refreshToken', 'refresh_token', 'api_token', 'token']
+/** Query parameters that would carry a credential of the CSP login (`access_token` itself is a bare flag). */
+const LOGIN_CREDENTIAL_PARAMS = ['username', 'password', 'refresh_token']
 
 export interface AriaRefreshTokenInfo {
   username: string
@@ -270,10 +281,15 @@ export class AriaEmulator extends EmulatorServer {
   }
 
   private cspLogin(request: RecordedRequest): Reply {
+    if (LOGIN_CREDENTIAL_PARAMS.some((name) => request.query[name] !== undefined) || request.query.access_token) {
+      this.credentialsInUrl.push(request)
+      return { status: 400, body: ariaError(400, 'Credentials must not be sent in the query string.') }
+    }
     const body = (request.json ?? {}) as { username?: string; password?: string; domain?: string }
-    const sameUser = body.username === this.username || body.username === `${this.username}@${this.domain}`
-    const domainOk = body.domain === undefined || body.domain === this.domain
-    if (!sameUser || body.password !== this.password || !domainOk) return { status: 400, body: '' }
+    const sameUser =
+      (body.username === this.username && (body.domain === undefined || body.domain === this.domain)) ||
+      (body.username === `${this.username}@${this.domain}` && body.domain === undefined)
+    if (!sameUser || body.password !== this.password) return { status: 400, body: cspLoginError() }
     if (request.query.access_token === undefined) {
       return { status: 200, body: { cspAuthToken: this.loginAccessToken() } }
     }
@@ -347,6 +363,18 @@ export class AriaEmulator extends EmulatorServer {
 function refreshTokenOf(request: RecordedRequest): string | undefined {
   const value = (request.json as { refreshToken?: unknown } | undefined)?.refreshToken
   return typeof value === 'string' && value ? value : undefined
+}
+
+/** The identity service's 400 for a wrong user or password, as vRA 8.1 and 8.3 sent it (PowervRA issues 228, 251). */
+export function cspLoginError(): Record<string, unknown> {
+  return {
+    timestamp: Date.now(),
+    type: 'CLIENT_ERROR',
+    status: '400 BAD_REQUEST',
+    error: 'Bad Request',
+    serverMessage:
+      'REST error received: {\n  "error": "invalid_grant",\n  "error_description": "Invalid username or password"\n}, status code: 400 BAD_REQUEST',
+  }
 }
 
 /**

@@ -274,10 +274,12 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
   request(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<ClientReply> {
     const target = new URL(path, this.url)
     const transport = this.tlsMode === 'none' ? http : https
+    // Node frames a DELETE's body only with a length (it does not chunk DELETE by default).
+    const length = options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }
     return new Promise((resolve, reject) => {
       const request = transport.request(
         target,
-        { method: options.method ?? 'GET', headers: options.headers, ca: this.ca || undefined, agent: false },
+        { method: options.method ?? 'GET', headers: { ...length, ...options.headers }, ca: this.ca || undefined, agent: false },
         (response) => {
           let body = ''
           response.setEncoding('utf8')

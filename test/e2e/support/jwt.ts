@@ -6,6 +6,8 @@
  *   readJwt(token)                        -> the payload object, or undefined
  *   randomToken(65)                       -> 65 alphanumeric characters (a CSP API token's shape)
  *   randomToken(32, 'hex')                -> 32 lower-case hex digits
+ *   randomUuid()                          -> a version 4 UUID (for secrets shaped like one: refresh-token ids)
+ *   drawClear(() => value)                -> a value of that shape whose 4-character pieces are clear (below)
  *
  * Every random part is drawn again until none of its 4-character pieces occurs in the action's
  * own texts (see clearOfActionText): the action removes every 4-character piece of a secret from
@@ -60,7 +62,7 @@ export function clearOfActionText(value: string): boolean {
 }
 
 /** Draws until the value is clear of the action's text (a handful of draws at most, in practice). */
-function drawClear(draw: () => string): string {
+export function drawClear(draw: () => string): string {
   for (let attempt = 0; attempt < 10_000; attempt++) {
     const value = draw()
     if (clearOfActionText(value)) return value
@@ -83,20 +85,26 @@ export function randomToken(length: number, alphabet: keyof typeof ALPHABETS = '
   })
 }
 
+/** A random version 4 UUID, drawn clear of the action's text like every other secret here. */
+export function randomUuid(): string {
+  return drawClear(() => randomUUID())
+}
+
 /**
- * A JWT of these claims with a random signature (drawn clear of the action's text). When the
- * encoded claims are not clear, their `jti` (a random id; added when absent) is drawn again, in
- * place, so that a caller that keeps the claims object keeps the token's claims; a collision that
- * 20 draws do not remove lies in the claims' fixed part, which is the same on every run (so it
- * fails every run, or none: never by chance).
+ * A JWT of these claims with a random signature (drawn clear of the action's text; 256 bytes as
+ * RS256 makes, 32 for HS256). When the encoded claims are not clear, their `jti` (a random id; added
+ * when absent) is drawn again, in place, so that a caller that keeps the claims object keeps the
+ * token's claims; a collision that 20 draws do not remove lies in the claims' fixed part, which is
+ * the same on every run (so it fails every run, or none: never by chance).
  */
 export function makeJwt(
   payload: Record<string, unknown>,
   header: Record<string, unknown> = { alg: 'RS256', kid: 'signing_2', typ: 'JWT' },
+  signatureBytes = 256,
 ): string {
   const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
   for (let draw = 0; draw < 20 && !clearOfActionText(encode(payload)); draw++) payload.jti = randomUUID()
-  return `${encode(header)}.${encode(payload)}.${drawClear(() => randomBytes(256).toString('base64url'))}`
+  return `${encode(header)}.${encode(payload)}.${drawClear(() => randomBytes(signatureBytes).toString('base64url'))}`
 }
 
 export function readJwt(token: string): Record<string, unknown> | undefined {
