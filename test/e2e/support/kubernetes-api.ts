@@ -376,7 +376,9 @@ export class KubernetesApi {
 
   private list(target: Target): Reply {
     const { type, namespace } = target
-    const items = this.objects(qualified(type)).filter((object) => !type.namespaced || object.metadata?.namespace === namespace)
+    const items = this.objects(qualified(type))
+      .filter((object) => !type.namespaced || object.metadata?.namespace === namespace)
+      .map((object) => ({ ...object, apiVersion: groupVersion(type) }))
     return {
       status: 200,
       headers: JSON_TYPE,
@@ -391,7 +393,8 @@ export class KubernetesApi {
 
   private read(target: Target): Reply {
     const object = this.store.get(this.key(target.type, target.namespace, target.name))
-    return object ? this.ok(200, object) : this.notFound(target)
+    // One object for every version of its type, labelled with the version asked for (the fields read are the same).
+    return object ? this.ok(200, { ...object, apiVersion: groupVersion(target.type) }) : this.notFound(target)
   }
 
   /** The body as an object for this target, or the error answer. */
