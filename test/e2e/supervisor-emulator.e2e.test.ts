@@ -160,7 +160,7 @@ describe('Supervisor emulator: the Kubernetes API takes the session token', () =
     }
   })
 
-  it("ConfigMaps in the user's namespace: create, get, list, merge-patch, delete; another namespace is 403", async () => {
+  it("ConfigMaps in the user's namespace: create, get, list, patch, update, server-side apply, dry run, delete; another namespace is 403", async () => {
     const path = `/api/v1/namespaces/${supervisor.namespace}/configmaps`
     const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: { mode: 'blue' } }
     const created = await kube(supervisor, path, token, { method: 'POST', body })
@@ -183,6 +183,20 @@ describe('Supervisor emulator: the Kubernetes API takes the session token', () =
     expect((await kube(supervisor, `${path}/app`, token, { method: 'PATCH', type: 'application/json-patch+json', body: [] })).status).toBe(
       415,
     )
+    const current = supervisor.kube.get('configmaps', supervisor.namespace, 'app')!
+    const replaced = await kube(supervisor, `${path}/app`, token, { method: 'PUT', body: { ...current, data: { mode: 'red' } } })
+    expect(JSON.parse(replaced.body)).toMatchObject({ data: { mode: 'red' } })
+    expect((await kube(supervisor, `${path}/app`, token, { method: 'PUT', body: { ...current, data: {} } })).status).toBe(409)
+    const applied = await kube(supervisor, `${path}/app`, token, {
+      method: 'PATCH',
+      type: 'application/apply-patch+yaml',
+      body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: { mode: 'violet' } },
+    })
+    expect(JSON.parse(applied.body)).toMatchObject({ data: { mode: 'violet' } })
+    expect(
+      (await kube(supervisor, `${path}?dryRun=All`, token, { method: 'POST', body: { ...body, metadata: { name: 'dry' } } })).status,
+    ).toBe(201)
+    expect(supervisor.kube.get('configmaps', supervisor.namespace, 'dry')).toBeUndefined()
 
     expect((await kube(supervisor, `${path}/app`, token, { method: 'DELETE' })).status).toBe(200)
     const missing = await kube(supervisor, `${path}/app`, token)
@@ -215,44 +229,49 @@ describe('Supervisor emulator: the Kubernetes API takes the session token', () =
 })
 
 describe(`Supervisor emulator: a real kubectl with a hand-written kubeconfig${KUBECTL_SKIP}`, () => {
-  it.skipIf(KUBECTL_SKIP !== '')('get --raw /version, apply (create, then update), get; 403 and 401 as kubectl errors', async () => {
-    const supervisor = await start()
-    const token = await tokenOf(supervisor)
-    const dir = kubectlDir()
-    dirs.push(dir)
-    const config = writeKubeconfig(dir, { server: supervisor.url, ca: supervisor.ca, token, namespace: supervisor.namespace })
+  it.skipIf(KUBECTL_SKIP !== '')(
+    'get --raw /version, apply (create, update, --server-side), get; 403 and 401 as kubectl errors',
+    async () => {
+      const supervisor = await start()
+      const token = await tokenOf(supervisor)
+      const dir = kubectlDir()
+      dirs.push(dir)
+      const config = writeKubeconfig(dir, { server: supervisor.url, ca: supervisor.ca, token, namespace: supervisor.namespace })
 
-    const version = await kubectl(dir, config, ['get', '--raw', '/version'])
-    expect(version.code, version.stderr).toBe(0)
-    expect(JSON.parse(version.stdout)).toMatchObject({ gitVersion: 'v1.30.1+vmware.1' })
+      const version = await kubectl(dir, config, ['get', '--raw', '/version'])
+      expect(version.code, version.stderr).toBe(0)
+      expect(JSON.parse(version.stdout)).toMatchObject({ gitVersion: 'v1.30.1+vmware.1' })
 
-    const manifest = join(dir, 'app.yaml')
-    const apply = async (mode: string): Promise<void> => {
-      writeFileSync(manifest, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: ${mode}\n`)
-      const result = await kubectl(dir, config, ['apply', '-f', manifest])
-      expect(result.code, result.stderr).toBe(0)
-    }
-    await apply('blue')
-    expect(supervisor.kube.get('configmaps', supervisor.namespace, 'app')?.data).toEqual({ mode: 'blue' })
-    await apply('green')
-    const stored = supervisor.kube.get('configmaps', supervisor.namespace, 'app')
-    expect(stored?.data).toEqual({ mode: 'green' })
-    expect(JSON.stringify(stored?.metadata)).toContain('kubectl.kubernetes.io/last-applied-configuration')
-    const got = await kubectl(dir, config, ['get', 'configmap', 'app', '-o', 'jsonpath={.data.mode}'])
-    expect(got.stdout).toBe('green')
+      const manifest = join(dir, 'app.yaml')
+      const apply = async (mode: string, ...flags: string[]): Promise<void> => {
+        writeFileSync(manifest, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: ${mode}\n`)
+        const result = await kubectl(dir, config, ['apply', ...flags, '-f', manifest])
+        expect(result.code, result.stderr).toBe(0)
+      }
+      await apply('blue')
+      expect(supervisor.kube.get('configmaps', supervisor.namespace, 'app')?.data).toEqual({ mode: 'blue' })
+      await apply('green')
+      const stored = supervisor.kube.get('configmaps', supervisor.namespace, 'app')
+      expect(stored?.data).toEqual({ mode: 'green' })
+      expect(JSON.stringify(stored?.metadata)).toContain('kubectl.kubernetes.io/last-applied-configuration')
+      await apply('red', '--server-side')
+      expect(supervisor.kube.get('configmaps', supervisor.namespace, 'app')?.data).toEqual({ mode: 'red' })
+      const got = await kubectl(dir, config, ['get', 'configmap', 'app', '-o', 'jsonpath={.data.mode}'])
+      expect(got.stdout).toBe('red')
 
-    const forbidden = await kubectl(dir, config, ['get', 'configmaps', '-n', supervisor.otherNamespace])
-    expect(forbidden.code).not.toBe(0)
-    expect(forbidden.stderr).toContain('Forbidden')
+      const forbidden = await kubectl(dir, config, ['get', 'configmaps', '-n', supervisor.otherNamespace])
+      expect(forbidden.code).not.toBe(0)
+      expect(forbidden.stderr).toContain('Forbidden')
 
-    supervisor.expire(token)
-    const expired = await kubectl(dir, config, ['get', '--raw', '/version'])
-    expect(expired.code).not.toBe(0)
-    expect(expired.stderr).toMatch(/Unauthorized/)
+      supervisor.expire(token)
+      const expired = await kubectl(dir, config, ['get', '--raw', '/version'])
+      expect(expired.code).not.toBe(0)
+      expect(expired.stderr).toMatch(/Unauthorized/)
 
-    // Every request kubectl sent carried the token as a bearer header, never in the URL.
-    const seen = supervisor.requests.filter((request) => request.route?.startsWith('kube-'))
-    expect(seen.length).toBeGreaterThan(5)
-    expect(seen.every((request) => request.headers.authorization === `Bearer ${token}` && !request.url.includes(token))).toBe(true)
-  })
+      // Every request kubectl sent carried the token as a bearer header, never in the URL.
+      const seen = supervisor.requests.filter((request) => request.route?.startsWith('kube-'))
+      expect(seen.length).toBeGreaterThan(5)
+      expect(seen.every((request) => request.headers.authorization === `Bearer ${token}` && !request.url.includes(token))).toBe(true)
+    },
+  )
 })

@@ -202,13 +202,8 @@ export class KubernetesApi {
   objects(resource: string): KubernetesObject[] {
     const type = this.typeOf(resource)
     if (!type) return []
-    const start = this.key(type, '', '').split('\u0000')[0]
-    return [...this.store.entries()].filter(([key]) => key.startsWith(`${start}\u0000`)).map(([, object]) => object)
-  }
-
-  delete(resource: string, namespace: string, name: string): boolean {
-    const type = this.typeOf(resource)
-    return type !== undefined && this.store.delete(this.key(type, namespace, name))
+    const start = `${qualified(type)}\u0000`
+    return [...this.store.entries()].filter(([key]) => key.startsWith(start)).map(([, object]) => object)
   }
 
   private typeOf(resource: string): KubernetesResourceType | undefined {
