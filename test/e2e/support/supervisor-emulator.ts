@@ -91,7 +91,7 @@ export class SupervisorEmulator extends EmulatorServer {
   readonly apiServer: EmulatorServer | undefined
 
   constructor(options: SupervisorOptions = {}) {
-    super({ ...options, errorBody: (status, message) => ({ status, message }) })
+    super(options)
     this.tokenLifetime = options.tokenLifetime ?? SUPERVISOR_TOKEN_SECONDS
     this.wrongCredentialsStatus = options.wrongCredentialsStatus ?? 401
     this.loginBanner = options.loginBanner ?? 'Authorized use only. Activity on this Supervisor is logged.\n'
