@@ -1,11 +1,12 @@
 /**
  * Every example in README.md follows the rules for README examples (CONTRIBUTING.md): no secret on
  * a command line, values into scripts through `env:`, `required_providers` in HCL, a checkout before
- * the repository's files, and each whole workflow passes actionlint as .github/workflows do. Each
+ * the repository's files, and each whole workflow passes actionlint as .github/workflows do (which
+ * follow the same rules, checked here too). Each
  * rule is also shown failing on a small example of its own (and passing the safe form beside it), so
  * a rule that stopped seeing anything could not pass the README quietly.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createWorkflowLinter } from '../scripts/workflow-lint.ts'
@@ -55,6 +56,20 @@ describe('README examples', () => {
         found.push(`README.md:${block.line + finding.line - 1}:${finding.column}: ${finding.message} [${finding.kind}]`)
       }
     }
+    expect(found).toEqual([])
+  })
+})
+
+describe("the repository's own workflows", () => {
+  it('follow the same rules (their linting is npm run lint)', () => {
+    const dir = fileURLToPath(new URL('../.github/workflows/', import.meta.url))
+    const files = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name))
+    expect(files.length).toBeGreaterThan(2)
+    const found = files.flatMap((name) =>
+      violations({ lang: 'yaml', text: readFileSync(dir + name, 'utf8'), line: 1 }).map(
+        (violation) => `.github/workflows/${name}:${violation.line}: [${violation.rule}] ${violation.message}`,
+      ),
+    )
     expect(found).toEqual([])
   })
 })
