@@ -129,6 +129,13 @@ describe('the rule: no secret on a command line', () => {
       '  -Headers @{ Accept = "application/json" }',
     ].join('\n')
     expect(pwsh(cmdlet)).toEqual([])
+    // A hashtable over several lines is one statement, in-process; a program inside a block is not.
+    const headers = ['$answer = Invoke-RestMethod -Uri $uri -Headers @{', '  Authorization = "Bearer $env:VMW_ACCESS_TOKEN"', '}'].join(
+      '\n',
+    )
+    expect(pwsh(headers)).toEqual([])
+    expect(pwsh('if ($uri) {\n  curl.exe -H "Authorization: Bearer $env:VMW_ACCESS_TOKEN" $uri\n}')).toEqual(['secret-on-command-line'])
+    expect(pwsh('} else { kubectl --token $env:VCD_TOKEN get ns }')).toEqual(['secret-on-command-line'])
     // The default shell of a Windows job is PowerShell: a run step there is read as PowerShell.
     const windowsJob =
       'on: push\njobs:\n  a:\n    runs-on: windows-latest\n    steps:\n      - run: |\n          curl.exe -H "x: $env:VMW_ACCESS_TOKEN" $u\n'

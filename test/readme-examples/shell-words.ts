@@ -278,9 +278,9 @@ export interface PwshStatement {
 }
 
 /**
- * A PowerShell script's statements: lines joined at a trailing backtick, here-strings kept whole,
- * then cut at `;` and `|` outside quotes and brackets (a pipeline's commands are statements of
- * their own here).
+ * A PowerShell script's statements: lines joined at a trailing backtick, inside an open hashtable,
+ * array or parenthesis (data, not a script block), and here-strings kept whole; then cut at `;` and
+ * `|` outside quotes and brackets (a pipeline's commands are statements of their own here).
  */
 export function pwshStatements(script: string): PwshStatement[] {
   const lines = script.split('\n')
@@ -288,19 +288,44 @@ export function pwshStatements(script: string): PwshStatement[] {
   for (let index = 0; index < lines.length; index++) {
     const start = index
     let text = lines[index]
-    while (/`\s*$/.test(text) && index + 1 < lines.length) text = text.replace(/`\s*$/, ' ') + lines[++index]
-    if (/@["']\s*$/.test(text)) {
-      const closer = text.trimEnd().endsWith('"') ? '"@' : "'@"
-      while (index + 1 < lines.length && !lines[index].trimStart().startsWith(closer)) text += `\n${lines[++index]}`
+    for (;;) {
+      if (/`\s*$/.test(text) && index + 1 < lines.length) text = text.replace(/`\s*$/, ' ') + lines[++index]
+      else if (/@["']\s*$/.test(text) && index + 1 < lines.length) {
+        const closer = text.trimEnd().endsWith('"') ? '"@' : "'@"
+        do text += `\n${lines[++index]}`
+        while (index + 1 < lines.length && !lines[index].trimStart().startsWith(closer))
+      } else if (openData(text) && index + 1 < lines.length) text += `\n${lines[++index]}`
+      else break
     }
     logical.push({ text, line: start })
   }
   return logical.flatMap(({ text, line }) => splitOutside(text, /[;|]/).map((part) => ({ text: part.trim(), line })))
 }
 
-/** The first word of a PowerShell statement, and whether it runs in the shell's own process. */
+/** Whether a hashtable (`@{`), an array (`@(`) or a parenthesis is still open at the end of `text`. */
+function openData(text: string): boolean {
+  const open: string[] = []
+  let quote: string | undefined
+  for (let at = 0; at < text.length; at++) {
+    const c = text[at]
+    if (quote) {
+      if (c === quote) quote = undefined
+    } else if (c === '"' || c === "'") quote = c
+    else if (c === '#' && (at === 0 || /\s/.test(text[at - 1]))) break
+    else if (c === '{') open.push(text[at - 1] === '@' ? 'data' : 'block')
+    else if (c === '(' || c === '[') open.push('data')
+    else if (c === '}' || c === ')' || c === ']') open.pop()
+  }
+  return open.includes('data')
+}
+
+/**
+ * The command of a PowerShell statement: its name, its arguments, and whether it runs in the
+ * shell's own process (cmdlets, functions, expressions, assignments, .ps1 scripts) or is a program.
+ * A statement that opens or closes a block (`if (...) {`, `} else {`) is read for what follows it.
+ */
 export function pwshCommand(statement: string): { name: string; args: string[]; inProcess: boolean } | undefined {
-  const text = statement.replace(/^#.*$/, '').trim()
+  const text = withoutBlockSyntax(statement.replace(/(^|\s)#.*$/, '').trim())
   if (text === '') return undefined
   const words = splitOutside(text, /\s/)
     .map((word) => word.trim())
@@ -309,12 +334,32 @@ export function pwshCommand(statement: string): { name: string; args: string[]; 
   const [name, ...args] = call ? words.slice(1) : words
   const bare = (name ?? '').replace(/^['"]|['"]$/g, '')
   const inProcess =
-    /^\$[\w:{}]+\s*$/.test(name ?? '') ||
-    /^[$@[({}]/.test(text) ||
+    (!call && /^[$@[(]/.test(text)) ||
     /\.ps1$/i.test(bare) ||
     PWSH_KEYWORDS.has(bare.toLowerCase()) ||
     (/^[A-Za-z]+-[A-Za-z0-9]+$/.test(bare) && bare.toLowerCase() !== 'start-process')
   return { name: bare, args: args.map((arg) => arg.replace(/^['"]|['"]$/g, '')), inProcess }
+}
+
+/** `if (...) {`, `} elseif (...) {`, `else {`, `try {`, a closing `}`: stripped, leaving the statement inside. */
+function withoutBlockSyntax(text: string): string {
+  let rest = text.replace(/^\}\s*/, '')
+  const conditional = /^(if|elseif|while|foreach|for|switch)\s*\(/i.exec(rest)
+  if (conditional) {
+    let depth = 0
+    let at = conditional[0].length - 1
+    for (; at < rest.length; at++) {
+      if (rest[at] === '(') depth++
+      else if (rest[at] === ')' && --depth === 0) break
+    }
+    rest = rest.slice(at + 1).trim()
+  } else {
+    rest = rest.replace(/^(else|try|finally|do)\b\s*/i, '')
+  }
+  return rest
+    .replace(/^\{\s*/, '')
+    .replace(/\s*\}$/, '')
+    .trim()
 }
 
 const PWSH_KEYWORDS = new Set(
