@@ -40,8 +40,11 @@ export function redirectAdvice(who: string): string {
 /**
  * Hides the tail of a token that an error message quotes after a run of x's ("Invalid refresh
  * token: xxxxx...tN3NK", as the VMware identity service writes it): a tail of a few characters is
- * too short for the log's redaction of secret pieces to catch.
+ * too short for the log's redaction of secret pieces to catch. A match starts only where a run of x's
+ * starts (the lookbehind): otherwise a long run of x's would be tried from each of its x's, to its
+ * end and back, in time quadratic in the message. The matches are the same: one that starts inside
+ * a run would have started at the run's first x.
  */
 export function hideEchoedTokenTails(message: string): string {
-  return message.replace(/(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***')
+  return message.replace(/(?<!x)(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***')
 }
