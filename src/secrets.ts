@@ -27,7 +27,10 @@ const MAX_MASKS_PER_TEXT = 32
 export class Secrets {
   /** Every registered value. */
   private readonly values = new Set<string>()
-  /** Every MIN_PIECE-character piece of every registered value. */
+  /**
+   * Every MIN_PIECE-character piece of every registered value, and of its lower-case form: URL
+   * lowercases a host, so a secret pasted into url shows lower-cased wherever the host is named.
+   */
   private readonly pieces = new Set<string>()
   /** Registered values shorter than MIN_PIECE: hidden only whole. */
   private readonly shortValues: string[] = []
@@ -46,7 +49,9 @@ export class Secrets {
       if (secret.length < MIN_SECRET || this.values.has(secret)) continue
       this.values.add(secret)
       if (secret.length < MIN_PIECE) this.shortValues.push(secret)
-      for (let i = 0; i + MIN_PIECE <= secret.length; i++) this.pieces.add(secret.slice(i, i + MIN_PIECE))
+      for (const form of new Set([secret, secret.toLowerCase()])) {
+        for (let i = 0; i + MIN_PIECE <= form.length; i++) this.pieces.add(form.slice(i, i + MIN_PIECE))
+      }
       this.addMask(secret)
     }
   }

@@ -81,6 +81,14 @@ describe('Secrets.redact', () => {
     expect(leakedPieces(secrets.redact(`${text} ${token}`), token, 8)).toEqual([])
   })
 
+  it('hides the lower-cased pieces of a secret too: URL lowercases a host a secret was pasted into', () => {
+    const { secrets } = secretsWithMasks()
+    const token = upperToken(40)
+    secrets.mask(token)
+    expect(secrets.redact(`GET ${token.toLowerCase()}.example.test/api -> ENOTFOUND`)).toBe('GET ***.example.test/api -> ENOTFOUND')
+    expect(secrets.redact(`at ${token.slice(3, 14).toLowerCase()}.example.test`)).toBe('at ***.example.test')
+  })
+
   it('keeps pieces shorter than 8 characters: they cannot be told from ordinary words', () => {
     const { secrets } = secretsWithMasks()
     const token = upperToken(40)
