@@ -240,9 +240,10 @@ function parseUrl(provider: Provider, raw: string): { baseUrl: string; orgFromUr
     throw new InputError('url', 'must not have a query string (?...); credentials never go in a URL. Give the base address only.')
   }
   if (unsafeUrlReason(url)) {
+    // The raw value, whole: URL lowercases the host, a form of a secret that no mask would match.
     throw new InputError(
       'url',
-      `must use https:// (got ${url.protocol}//${url.host}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
+      `must use https:// (got ${quoteValue(raw)}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
     )
   }
   return provider.resolveUrl(url)

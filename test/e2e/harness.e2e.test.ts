@@ -94,6 +94,7 @@ describe('workflow commands and file commands', () => {
       properties: { file: 'a.ts', title: 'T:x,y' },
       message: 'multi\nline 100%',
       line: 3,
+      form: 'v2',
     })
     expect(parseCommandLine('plain text', 0)).toBeUndefined()
   })
@@ -110,7 +111,15 @@ describe('workflow commands and file commands', () => {
       'abcdefgh',
     ].join('\n')
     const quiet = interpretStep({ stdout })
-    expect(quiet.log).toEqual(['##[warning]w1', '##[error]E: e1', '##[notice]n1', '::add-mask::abcdefgh', 'abcdefgh'])
+    expect(quiet.log).toEqual([
+      '##[warning]w1',
+      '##[error]E: e1',
+      '##[notice]n1',
+      '::stop-commands::tok1',
+      '::add-mask::abcdefgh',
+      '::tok1::',
+      'abcdefgh',
+    ])
     expect(quiet.debug).toEqual(['d1'])
     expect(quiet.masks).toEqual([])
     expect(interpretStep({ stdout, debug: true }).log[0]).toBe('##[debug]d1')
