@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
@@ -15,12 +15,6 @@ const TEN_YEARS = 315_360_000
 const ASSUMED = 'assuming the documented 8 hours, so expires-at is an estimate: the token may end sooner.'
 const NEW_TOKEN_ADVICE =
   "Make a new one (in the Aria Automation UI, or with POST /csp/gateway/am/api/login?access_token and the user's name and password, as the README shows) and update the secret."
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 function ariaConfig(overrides: Partial<Config> = {}): Config {
   return config({ provider: 'aria-automation', baseUrl: ARIA, credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })

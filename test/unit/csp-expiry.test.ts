@@ -1,6 +1,6 @@
 /** The CSP API-token expiry lookup beside the exchange: one try, a grace period, never a failure of the step. */
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { csp, EXPIRY_LOOKUP_GRACE_MS } from '../../src/providers/csp.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
@@ -21,13 +21,6 @@ import {
   type Reply,
   type Seen,
 } from './helpers.ts'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.useRealTimers()
-})
 
 /** The api-token-expires-at output: undefined when the lookup did not run, '' when it learnt nothing. */
 function apiTokenExpiresAt(result: TokenResult): string | undefined {

@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { csp } from '../../src/providers/csp.ts'
@@ -20,13 +20,6 @@ import {
   type Seen,
   rejectionOf,
 } from './helpers.ts'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.useRealTimers()
-})
 
 describe('csp: API token', () => {
   it('posts the token in a form body, never in the URL, and reads the answer', async () => {

@@ -88,10 +88,10 @@ export const delay = (ms: number): Promise<void> => new Promise((resolve) => set
 export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
 
 /**
- * A fake clock for one test: setTimeout, clearTimeout and Date are vitest's fakes until
- * vi.useRealTimers() (call it in afterEach), so deadlines and waits are checked to the
- * millisecond, not against a wall clock a loaded machine stretches. I/O and setImmediate stay
- * real: nock still answers.
+ * A fake clock for one test: setTimeout, clearTimeout and Date are vitest's fakes until the test
+ * ends (test/unit/setup.ts calls vi.useRealTimers() after each), so deadlines and waits are checked
+ * to the millisecond, not against a wall clock a loaded machine stretches. I/O and setImmediate
+ * stay real: nock still answers.
  */
 export function fakeClock(): { advance(ms: number): Promise<void> } {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })

@@ -1,7 +1,7 @@
 import nock from 'nock'
 import { Readable } from 'node:stream'
 import tls from 'node:tls'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   backoffMs,
   BASE_DELAY_MS,
@@ -16,14 +16,6 @@ import { trustedCas } from '../../src/http/tls.ts'
 import { fakeClock, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.restoreAllMocks()
-  vi.useRealTimers()
-})
 
 function client(options: Partial<HttpOptions> = {}) {
   const debug: string[] = []

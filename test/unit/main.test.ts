@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { run as main } from '../../src/main.ts'
 import { run as post } from '../../src/post.ts'
 import { STATE_KEY, type PostState } from '../../src/post-state.ts'
@@ -15,13 +15,6 @@ const DAY = 86_400_000
 const VERSIONS =
   '<SupportedVersions><VersionInfo deprecated="false"><Version>37.2</Version></VersionInfo>' +
   '<VersionInfo deprecated="false"><Version>38.1</Version></VersionInfo></SupportedVersions>'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.restoreAllMocks()
-})
 
 /** The commands but debug lines, as "kind name". */
 function sequence(core: FakeCore): string[] {

@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { run as post } from '../../src/post.ts'
 import { STATE_KEY, type PostState } from '../../src/post-state.ts'
 import { expectMaskedBeforeUse, fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
@@ -9,13 +9,6 @@ const VCD = 'https://vcd.example.com'
 const SESSION = '/cloudapi/1.0.0/sessions/current'
 const NOW = Date.parse('2030-01-01T12:00:00.000Z')
 const LATER = '2030-01-01T13:00:00.000Z'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.restoreAllMocks()
-})
 
 function vcdState(overrides: Partial<PostState> = {}): PostState {
   return {

@@ -1,6 +1,6 @@
 /** The Cloud Director post step: logging the session out, and what it says when it cannot. */
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UntrustedStateError } from '../../src/errors.ts'
 import { createHttp } from '../../src/http/request.ts'
 import { readCloudDirectorError } from '../../src/providers/cloud-director-api.ts'
@@ -9,12 +9,6 @@ import { recorder, rejectionOf, secretToken, type Seen } from './helpers.ts'
 
 const VCD = 'https://vcd.example.com'
 const SESSION = '/cloudapi/1.0.0/sessions/current'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 describe('vcd: revoke', () => {
   function revokeContext(saved: { apiVersion?: string; accessToken?: string } = { apiVersion: '38.1' }, maxAttempts = 2) {

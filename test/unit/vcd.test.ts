@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
@@ -12,12 +12,6 @@ import { config, deferred, delay, form, harness, recorder, secretToken, type Rep
 const VCD = 'https://vcd.example.com'
 const PROVIDER_TOKEN = '/oauth/provider/token'
 const SESSION = '/cloudapi/1.0.0/sessions/current'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 function vcdConfig(overrides: Partial<Config> = {}): Config {
   return config({ provider: 'vcd', baseUrl: VCD, credential: { kind: 'api-token', token: secretToken(32) }, org: '', ...overrides })

@@ -1,5 +1,5 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { ProviderError, UntrustedStateError } from '../../src/errors.ts'
 import { createHttp } from '../../src/http/request.ts'
@@ -11,12 +11,6 @@ import { config, form, harness, jwt, recorder, rejectionOf, secretToken, type Re
 const VCFA = 'https://vcfa.example.com'
 const SESSION = '/cloudapi/1.0.0/sessions/current'
 const INVALID_GRANT = { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 function vcfaConfig(overrides: Partial<Config> = {}): Config {
   return config({ provider: 'vcfa', baseUrl: VCFA, credential: { kind: 'api-token', token: secretToken(32) }, org: 'acme', ...overrides })
