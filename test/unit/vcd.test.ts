@@ -7,84 +7,41 @@ import { compareVersions, highestVersion } from '../../src/providers/cloud-direc
 import { tokenPath, vcd } from '../../src/providers/vcd.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
+import { fakeCloudDirector, SESSION_PATH, sessionAnswer, versionsXml, type CloudDirectorRoutes, type Route } from './cloud-director-kit.ts'
+import { deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
+import { apiTokenConfig, tokenOf } from './provider-kit.ts'
 
 const VCD = 'https://vcd.example.com'
 const PROVIDER_TOKEN = '/oauth/provider/token'
-const SESSION = '/cloudapi/1.0.0/sessions/current'
+const VERSIONS = versionsXml(['36.0', '38.1', '37.2', '35.0'])
 
 function vcdConfig(overrides: Partial<Config> = {}): Config {
-  return config({ provider: 'vcd', baseUrl: VCD, credential: { kind: 'api-token', token: secretToken(32) }, org: '', ...overrides })
+  return apiTokenConfig('vcd', VCD, overrides)
 }
-
-function tokenOf(cfg: Config): string {
-  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
-  return cfg.credential.token
-}
-
-function versionsXml(entries: (string | { version: string; deprecated?: boolean })[], prefix = ''): string {
-  const p = prefix ? `${prefix}:` : ''
-  const infos = entries
-    .map((entry) => (typeof entry === 'string' ? { version: entry } : entry))
-    .map(
-      ({ version, deprecated }) =>
-        `  <${p}VersionInfo deprecated="${deprecated ? 'true' : 'false'}">\n    <${p}Version>${version}</${p}Version>\n` +
-        `    <${p}LoginUrl>${VCD}/api/sessions</${p}LoginUrl>\n  </${p}VersionInfo>`,
-    )
-    .join('\n')
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${p}SupportedVersions xmlns${prefix ? `:${prefix}` : ''}="http://www.vmware.com/vcloud/versions">\n${infos}\n</${p}SupportedVersions>`
-}
-
-const VERSIONS = versionsXml(['36.0', '38.1', '37.2', '35.0'])
 
 function tokenAnswer(extra: Record<string, unknown> = {}) {
   const accessToken = secretToken(64)
   return { accessToken, body: { access_token: accessToken, token_type: 'Bearer', expires_in: 86400, refresh_token: null, ...extra } }
 }
 
-function sessionAnswer(user = 'ci-bot', org = 'System'): Record<string, unknown> {
-  return {
-    id: 'urn:vcloud:session:1234',
-    user: { name: user, id: 'urn:vcloud:user:1' },
-    org: { name: org, id: 'urn:vcloud:org:1' },
-    roles: ['System Administrator'],
-    sessionIdleTimeoutMinutes: 30,
-  }
-}
-
-interface Routes {
-  token?: (request: Seen) => Reply | Promise<Reply>
-  versions?: (request: Seen) => Reply | Promise<Reply>
-  session?: (request: Seen) => Reply | Promise<Reply>
-  logout?: (request: Seen) => Reply | Promise<Reply>
-  /** The logout fails on the network with this error instead. */
-  logoutError?: Error
+interface Routes extends Partial<Omit<CloudDirectorRoutes, 'tokens'>> {
+  token?: Route
   tokenPath?: string
 }
 
-/** One Cloud Director: token endpoint, /api/versions, sessions/current and logout, recording what they saw. */
+/** One Cloud Director: the token path of the provider org (or tokenPath), each route answering once. */
 function fakeVcd(routes: Routes = {}) {
-  const seen = { token: [] as Seen[], versions: [] as Seen[], session: [] as Seen[], logout: [] as Seen[] }
-  for (const path of [SESSION, '/api/session']) {
-    const logout = nock(VCD).persist().delete(path).optionally()
-    if (routes.logoutError) logout.replyWithError(routes.logoutError)
-    else logout.reply(recorder(seen.logout, routes.logout ?? (() => [204])))
-  }
-  nock(VCD)
-    .post(routes.tokenPath ?? PROVIDER_TOKEN)
-    .query(true)
-    .reply(recorder(seen.token, routes.token ?? (() => [200, tokenAnswer().body])))
-  nock(VCD)
-    .get('/api/versions')
-    .query(true)
-    .optionally()
-    .reply(recorder(seen.versions, routes.versions ?? (() => [200, VERSIONS, { 'Content-Type': 'application/*+xml' }])))
-  nock(VCD)
-    .get(SESSION)
-    .query(true)
-    .optionally()
-    .reply(recorder(seen.session, routes.session ?? (() => [200, sessionAnswer()])))
-  return seen
+  const { token = () => [200, tokenAnswer().body], tokenPath = PROVIDER_TOKEN, ...rest } = routes
+  return fakeCloudDirector(
+    VCD,
+    {
+      tokens: [{ path: tokenPath, answer: token }],
+      versions: () => [200, VERSIONS, { 'Content-Type': 'application/*+xml' }],
+      session: () => [200, sessionAnswer('ci-bot', 'System')],
+      ...rest,
+    },
+    { persist: false },
+  )
 }
 
 describe('vcd: exchange', () => {
@@ -148,10 +105,12 @@ describe('vcd: exchange', () => {
       .reply(recorder(seen, () => [200, tokenAnswer().body]))
       .get('/cloud/api/versions')
       .reply(recorder(seen, () => [200, VERSIONS]))
-      .get(`/cloud${SESSION}`)
-      .reply(recorder(seen, () => [200, sessionAnswer()]))
+      .get(`/cloud${SESSION_PATH}`)
+      .reply(recorder(seen, () => [200, sessionAnswer('ci-bot', 'System')]))
     await vcd.exchange(h.context)
-    expect(seen.map((s) => s.url.pathname).sort()).toEqual([`/cloud${SESSION}`, '/cloud/api/versions', `/cloud${PROVIDER_TOKEN}`].sort())
+    expect(seen.map((s) => s.url.pathname).sort()).toEqual(
+      [`/cloud${SESSION_PATH}`, '/cloud/api/versions', `/cloud${PROVIDER_TOKEN}`].sort(),
+    )
   })
 
   it('asks for the versions beside the exchange: both requests are in flight before either answers', async () => {
@@ -277,7 +236,7 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
     expect(error.message).toContain('Cloud Director session check with the new access token failed: HTTP 403')
     // One try only, whatever max-attempts says, and a debug line about it.
     expect(seen.logout).toHaveLength(1)
-    expect(seen.logout[0].url.pathname).toBe(SESSION)
+    expect(seen.logout[0].url.pathname).toBe(SESSION_PATH)
     expect(seen.logout[0].headers).toMatchObject({ authorization: `Bearer ${accessToken}`, accept: 'application/json;version=38.1' })
     // A logout the server refused is not reported as done.
     const line = h.logs.map((l) => l.message).find((message) => message.includes('session of the failed step'))
@@ -298,7 +257,7 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
     const error = await rejectionOf(vcd.exchange(h.context))
     expect(error.message).toContain('Cloud Director version lookup failed: HTTP 500')
     expect(seen.logout).toHaveLength(1)
-    expect(seen.logout[0].url.pathname).toBe(SESSION)
+    expect(seen.logout[0].url.pathname).toBe(SESSION_PATH)
     expect(seen.logout[0].headers.authorization).toBe(`Bearer ${accessToken}`)
     // CloudAPI wants a version in Accept; without a known one, some version that has the DELETE.
     expect(seen.logout[0].headers.accept).toMatch(/^application\/json(;version=(3[6-9]|[4-9]\d)\.\d+)?$/)
@@ -504,7 +463,7 @@ describe('highestVersion and compareVersions', () => {
   })
 
   it('reads namespaced tags', () => {
-    expect(highestVersion(versionsXml(['35.0', '38.1', '36.0'], 'vcloud'))).toBe('38.1')
+    expect(highestVersion(versionsXml(['35.0', '38.1', '36.0'], { prefix: 'vcloud' }))).toBe('38.1')
   })
 
   it('finds nothing in a page that is no version list', () => {

@@ -2,31 +2,31 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { ProviderError, UntrustedStateError } from '../../src/errors.ts'
-import { createHttp } from '../../src/http/request.ts'
 import { tokenPaths, vcfa } from '../../src/providers/vcfa.ts'
 import { describeError } from '../../src/secrets.ts'
+import {
+  fakeCloudDirector,
+  INVALID_GRANT,
+  paths,
+  SESSION_PATH,
+  sessionAnswer,
+  versionsXml,
+  type CloudDirectorRoutes,
+  type Route,
+} from './cloud-director-kit.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, form, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { form, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { apiTokenConfig, revokeContext, tokenOf } from './provider-kit.ts'
 
 const VCFA = 'https://vcfa.example.com'
-const SESSION = '/cloudapi/1.0.0/sessions/current'
-const INVALID_GRANT = { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }
 
 function vcfaConfig(overrides: Partial<Config> = {}): Config {
-  return config({ provider: 'vcfa', baseUrl: VCFA, credential: { kind: 'api-token', token: secretToken(32) }, org: 'acme', ...overrides })
+  return apiTokenConfig('vcfa', VCFA, { org: 'acme', ...overrides })
 }
 
-function tokenOf(cfg: Config): string {
-  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
-  return cfg.credential.token
-}
-
-function versionsXml(versions: string[]): string {
-  const infos = versions.map((v) => `<VersionInfo deprecated="false"><Version>${v}</Version></VersionInfo>`).join('')
-  // The documented place of a pre-release (BC-VCD SupportedVersionsType): it never counts.
-  return `<SupportedVersions xmlns="http://www.vmware.com/vcloud/versions">${infos}<AlphaVersion><Version>41.0.0-alpha</Version></AlphaVersion></SupportedVersions>`
-}
-const VERSIONS = versionsXml(['39.1', '40.0', '38.1'])
+/** The versions VCF Automation lists, with a pre-release that never counts. */
+const versions = (list: string[]) => versionsXml(list, { origin: VCFA, alpha: '41.0.0-alpha' })
+const VERSIONS = versions(['39.1', '40.0', '38.1'])
 
 /** A JWT access token with preferred_username, as VCF Automation issues (terraform-provider-vcfa reads it). */
 function tokenAnswer(
@@ -37,40 +37,27 @@ function tokenAnswer(
   return { accessToken, body: { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, ...extra } }
 }
 
-function sessionAnswer(user = 'acme-ops', org = 'acme'): Record<string, unknown> {
-  return { id: 'urn:vcloud:session:1', user: { name: user, id: 'urn:vcloud:user:1' }, org: { name: org, id: 'urn:vcloud:org:1' } }
-}
-
-type Route = (request: Seen) => Reply | Promise<Reply>
-
-interface Routes {
+interface Routes extends Partial<Omit<CloudDirectorRoutes, 'tokens'>> {
   /** The answer of every token path that is served. */
   token?: Route
   /** Token path forms answering 404. */
   missing?: ('tm' | 'root')[]
-  versions?: Route
-  session?: Route
-  logout?: Route
 }
 
-/** One VCF Automation: both token path forms for cfg's org, /api/versions, sessions/current; records what each saw. */
+/** One VCF Automation: both token path forms for cfg's org, every route answering every request. */
 function fakeVcfa(cfg: Config, routes: Routes = {}) {
-  const seen = { token: [] as Seen[], versions: [] as Seen[], session: [] as Seen[], logout: [] as Seen[] }
+  const { token = () => [200, tokenAnswer().body], missing = [], ...rest } = routes
   const notFound: Route = () => [404, { minorErrorCode: 'NOT_FOUND', message: 'Not Found' }]
-  for (const path of tokenPaths(cfg.org)) {
-    const form = path.startsWith('/tm/') ? 'tm' : 'root'
-    const answer = routes.missing?.includes(form) ? notFound : (routes.token ?? (() => [200, tokenAnswer().body]))
-    nock(VCFA).persist().post(path).query(true).optionally().reply(recorder(seen.token, answer))
-  }
-  const optional = (method: 'get' | 'delete', path: string, into: Seen[], answer: Route) =>
-    nock(VCFA).persist()[method](path).query(true).optionally().reply(recorder(into, answer))
-  optional('get', '/api/versions', seen.versions, routes.versions ?? (() => [200, VERSIONS]))
-  optional('get', SESSION, seen.session, routes.session ?? (() => [200, sessionAnswer()]))
-  optional('delete', SESSION, seen.logout, routes.logout ?? (() => [204]))
-  return seen
+  const tokens = tokenPaths(cfg.org).map((path) => ({
+    path,
+    answer: missing.includes(path.startsWith('/tm/') ? 'tm' : 'root') ? notFound : token,
+  }))
+  return fakeCloudDirector(
+    VCFA,
+    { tokens, versions: () => [200, VERSIONS], session: () => [200, sessionAnswer('acme-ops', 'acme')], ...rest },
+    { persist: true },
+  )
 }
-
-const paths = (seen: Seen[]) => seen.map((request) => request.url.pathname)
 
 describe('vcfa: token paths', () => {
   it('tenants try /tm first, the provider org /oauth first; the org percent-encoded as spelled', () => {
@@ -328,7 +315,7 @@ describe('vcfa: who the token acts for', () => {
     const result = await vcfa.exchange(h.context)
     expect(result).toMatchObject({ org: 'globex', subject: 'globex-ops', revokeData: { apiVersion: '40.0', session: 'refused' } })
     expect(h.logs.filter((line) => line.level === 'info').map((line) => line.message)).toEqual([
-      `VCF Automation does not serve this token's session at ${SESSION} (HTTP ${status}), as it may not for VM Apps orgs: org comes from the org input, subject from the access token.`,
+      `VCF Automation does not serve this token's session at ${SESSION_PATH} (HTTP ${status}), as it may not for VM Apps orgs: org comes from the org input, subject from the access token.`,
     ])
   })
 
@@ -374,7 +361,7 @@ describe('vcfa: who the token acts for', () => {
     })
     const seen = fakeVcfa(cfg, {
       token: () => [200, tokenAnswer({ refresh_token: rotated }).body],
-      versions: () => [200, versionsXml(['37.2', '38.1'])],
+      versions: () => [200, versions(['37.2', '38.1'])],
     })
     const result = await vcfa.exchange(h.context)
     const notice =
@@ -391,28 +378,17 @@ describe('vcfa: who the token acts for', () => {
   it('below API 34 there is no sessions/current to ask', async () => {
     const cfg = vcfaConfig()
     const h = harness(cfg)
-    const seen = fakeVcfa(cfg, { versions: () => [200, versionsXml(['33.0'])] })
+    const seen = fakeVcfa(cfg, { versions: () => [200, versions(['33.0'])] })
     expect(await vcfa.exchange(h.context)).toMatchObject({ subject: 'acme-ops', revokeData: { apiVersion: '33.0', session: 'served' } })
     expect(seen.session).toEqual([])
   })
 })
 
 describe('vcfa: revoke', () => {
-  function revokeContext(data: Record<string, string>) {
-    const { send } = createHttp({
-      userAgent: 'test',
-      timeoutMs: 2000,
-      maxAttempts: 2,
-      log: { debug() {} },
-      sleep: async () => {},
-      random: () => 0,
-    })
-    const accessToken = secretToken(64)
-    return { baseUrl: VCFA, accessToken, data, send, log: { info() {}, warning() {}, debug() {} } }
-  }
+  const contextOf = (data: Record<string, string>) => revokeContext(VCFA, data).context
   function logoutAnswering(reply: Reply, seen: Seen[] = []) {
     nock(VCFA)
-      .delete(SESSION)
+      .delete(SESSION_PATH)
       .optionally()
       .reply(recorder(seen, () => reply))
     return seen
@@ -420,7 +396,7 @@ describe('vcfa: revoke', () => {
   const revoke = vcfa.revoke!
 
   it('logs out with DELETE sessions/current, the access token and the saved version', async () => {
-    const context = revokeContext({ apiVersion: '40.0', session: 'served' })
+    const context = contextOf({ apiVersion: '40.0', session: 'served' })
     const seen = logoutAnswering([204])
     expect(await revoke(context)).toBe('Logged out of VCF Automation: the access token is revoked.')
     expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=40.0', authorization: `Bearer ${context.accessToken}` })
@@ -433,26 +409,26 @@ describe('vcfa: revoke', () => {
     [401, 'refused'],
   ])('HTTP %i for a session the lookup %s: already gone', async (status, session) => {
     logoutAnswering([status, { message: 'gone' }])
-    expect(await revoke(revokeContext({ apiVersion: '40.0', session }))).toBe(
+    expect(await revoke(contextOf({ apiVersion: '40.0', session }))).toBe(
       `The VCF Automation session was already gone (HTTP ${status}): nothing left to revoke.`,
     )
   })
 
   it('HTTP 404 for a session the lookup was refused: not served, so not ended', async () => {
     logoutAnswering([404, { minorErrorCode: 'NOT_FOUND', message: 'Not Found' }])
-    const error = await rejectionOf(revoke(revokeContext({ apiVersion: '40.0', session: 'refused' })))
+    const error = await rejectionOf(revoke(contextOf({ apiVersion: '40.0', session: 'refused' })))
     expect(error.message).toBe(
-      `VCF Automation logout failed: HTTP 404 Not Found: NOT_FOUND: Not Found (1 try). VCF Automation does not serve this token's session at ${SESSION} ` +
+      `VCF Automation logout failed: HTTP 404 Not Found: NOT_FOUND: Not Found (1 try). VCF Automation does not serve this token's session at ${SESSION_PATH} ` +
         '(its lookup in the main step was refused too), as it may not for VM Apps orgs. For an org whose sessions cannot be logged out, revoke: false skips the logout.',
     )
   })
 
   it('HTTP 403: the session lives on, and the warning says why it may', async () => {
     logoutAnswering([403, { minorErrorCode: 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', message: 'Forbidden' }])
-    const error = await rejectionOf(revoke(revokeContext({ apiVersion: '40.0', session: 'served' })))
+    const error = await rejectionOf(revoke(contextOf({ apiVersion: '40.0', session: 'served' })))
     expect(error.message).toBe(
       'VCF Automation logout failed: HTTP 403 Forbidden: ACCESS_TO_RESOURCE_IS_FORBIDDEN: Forbidden (1 try). VCF Automation did not let this token end its session ' +
-        `(VM Apps orgs may not be served by ${SESSION}). For an org whose sessions cannot be logged out, revoke: false skips the logout.`,
+        `(VM Apps orgs may not be served by ${SESSION_PATH}). For an org whose sessions cannot be logged out, revoke: false skips the logout.`,
     )
   })
 
@@ -461,7 +437,7 @@ describe('vcfa: revoke', () => {
     { apiVersion: '40.0; x', session: 'served' },
   ])('refuses saved data %j, sending nothing', async (data) => {
     const seen = logoutAnswering([204])
-    expect(await rejectionOf(revoke(revokeContext(data)))).toBeInstanceOf(UntrustedStateError)
+    expect(await rejectionOf(revoke(contextOf(data)))).toBeInstanceOf(UntrustedStateError)
     expect(seen).toEqual([])
   })
 })

@@ -1,0 +1,60 @@
+/**
+ * The kit a provider's unit tests are written on: its config, its exchange run to a failure (with
+ * the message as the log would print it), and the context its revoke is given. A provider's test
+ * file adds its routes (nock, each recording what it saw: `recorder` in helpers.ts) and reads as
+ * tables of cases on these; CONTRIBUTING's "Adding a provider" shows one.
+ */
+import type { Config } from '../../src/config.ts'
+import { createHttp } from '../../src/http/request.ts'
+import type { Provider, RevokeContext } from '../../src/providers/types.ts'
+import { describeError } from '../../src/secrets.ts'
+import { config, harness, rejectionOf, secretToken, type Harness } from './helpers.ts'
+
+/** A config of this provider at this address, with a new made-up API token. */
+export function apiTokenConfig(provider: string, baseUrl: string, overrides: Partial<Config> = {}): Config {
+  return config({ provider, baseUrl, credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
+}
+
+/** The API token of a config. */
+export function tokenOf(cfg: Config): string {
+  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
+  return cfg.credential.token
+}
+
+export interface FailedExchange {
+  error: Error
+  /** The message as the log would print it: redacted with everything the exchange masked. */
+  printed: string
+  h: Harness
+}
+
+/** Runs the provider's exchange on a new harness against the routes the test set; fails the test if it succeeds. */
+export async function failedExchange(provider: Provider, cfg: Config): Promise<FailedExchange> {
+  const h = harness(cfg)
+  const error = await rejectionOf(provider.exchange(h.context))
+  return { error, printed: describeError(error, h.secrets), h }
+}
+
+/**
+ * What the post step gives a provider's revoke: a new made-up access token, the saved data as it
+ * was read back, and a real createHttp whose waits are instant and recorded in `sleeps`.
+ */
+export function revokeContext(
+  baseUrl: string,
+  data: Record<string, string>,
+  maxAttempts = 2,
+): { context: RevokeContext; sleeps: number[] } {
+  const sleeps: number[] = []
+  const { send } = createHttp({
+    userAgent: 'vmw-token-action/test',
+    timeoutMs: 2000,
+    maxAttempts,
+    log: { debug() {} },
+    sleep: async (ms) => {
+      sleeps.push(ms)
+    },
+    random: () => 0,
+  })
+  const log = { info() {}, warning() {}, debug() {} }
+  return { context: { baseUrl, accessToken: secretToken(64), data, send, log }, sleeps }
+}
