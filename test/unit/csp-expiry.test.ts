@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { csp, EXPIRY_LOOKUP_GRACE_MS } from '../../src/providers/csp.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
-import { answer, cspConfig, DAY, DETAILS_PATH, onDetails, onExchange, tokenOf } from './csp-support.ts'
+import { answer, cspConfig, DAY, DETAILS_PATH, onDetails, onExchange, tokenOf } from './csp-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   CSP_DEFAULT_URL,

@@ -5,7 +5,7 @@ import { RequestError } from '../../src/http/request.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { readJwtClaims } from '../../src/providers/jwt-claims.ts'
 import { describeError } from '../../src/secrets.ts'
-import { answer, API_TOKEN_PATH, cspConfig, DAY, oauthConfig, OAUTH_PATH, onDetails, onExchange, tokenOf } from './csp-support.ts'
+import { answer, API_TOKEN_PATH, cspConfig, DAY, oauthConfig, OAUTH_PATH, onDetails, onExchange, tokenOf } from './csp-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   CSP_DEFAULT_URL,
