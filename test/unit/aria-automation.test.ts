@@ -4,9 +4,9 @@ import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
-import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { apiTokenConfig, failedExchange, tokenOf } from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
 const LOGIN_PATH = '/iaas/api/login'
@@ -17,12 +17,7 @@ const NEW_TOKEN_ADVICE =
   "Make a new one (in the Aria Automation UI, or with POST /csp/gateway/am/api/login?access_token and the user's name and password, as the README shows) and update the secret."
 
 function ariaConfig(overrides: Partial<Config> = {}): Config {
-  return config({ provider: 'aria-automation', baseUrl: ARIA, credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
-}
-
-function tokenOf(cfg: Config): string {
-  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
-  return cfg.credential.token
+  return apiTokenConfig('aria-automation', ARIA, overrides)
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -53,13 +48,11 @@ function onLogin(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>,
 
 async function failureOf(reply: Reply, cfg = ariaConfig({ maxAttempts: 4 })) {
   nock.cleanAll()
-  const h = harness(cfg)
   const seen: Seen[] = []
   onLogin(seen, () => reply)
   // A retry would find this one and succeed: the test sees it as a second request.
   nock(ARIA).post(LOGIN_PATH).optionally().reply(200, answer().body)
-  const error = await rejectionOf(ariaAutomation.exchange(h.context))
-  return { error, seen, h, printed: describeError(error, h.secrets) }
+  return { ...(await failedExchange(ariaAutomation, cfg)), seen }
 }
 
 describe('aria-automation: the exchange', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { csp, EXPIRY_LOOKUP_GRACE_MS } from '../../src/providers/csp.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
-import { answer, cspConfig, DAY, DETAILS_PATH, onDetails, onExchange, tokenOf } from './csp-kit.ts'
+import { answer, cspConfig, DAY, DETAILS_PATH, onDetails, onExchange } from './csp-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   CSP_DEFAULT_URL,
@@ -21,6 +21,7 @@ import {
   type Reply,
   type Seen,
 } from './helpers.ts'
+import { tokenOf } from './provider-kit.ts'
 
 /** The api-token-expires-at output: undefined when the lookup did not run, '' when it learnt nothing. */
 function apiTokenExpiresAt(result: TokenResult): string | undefined {

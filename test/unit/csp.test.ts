@@ -5,7 +5,7 @@ import { RequestError } from '../../src/http/request.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { readJwtClaims } from '../../src/providers/jwt-claims.ts'
 import { describeError } from '../../src/secrets.ts'
-import { answer, API_TOKEN_PATH, cspConfig, DAY, oauthConfig, OAUTH_PATH, onDetails, onExchange, tokenOf } from './csp-kit.ts'
+import { answer, API_TOKEN_PATH, cspConfig, DAY, oauthConfig, OAUTH_PATH, onDetails, onExchange } from './csp-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   CSP_DEFAULT_URL,
@@ -20,6 +20,7 @@ import {
   type Seen,
   rejectionOf,
 } from './helpers.ts'
+import { tokenOf } from './provider-kit.ts'
 
 describe('csp: API token', () => {
   it('posts the token in a form body, never in the URL, and reads the answer', async () => {
