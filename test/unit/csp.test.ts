@@ -383,6 +383,10 @@ describe('csp: odd 200 answers', () => {
 })
 
 describe('csp: revoke and claims', () => {
+  it('takes an API token or an OAuth app, and url defaults to the VMware Cloud Services console', () => {
+    expect(csp).toMatchObject({ credentials: ['api-token', 'oauth-app'], defaultUrl: 'https://console.cloud.vmware.com' })
+  })
+
   it('has no revoke, and says why in a sentence of its own', () => {
     expect(csp.revoke).toBeUndefined()
     expect(csp.cannotRevoke).toMatch(/no way to revoke an access token/)

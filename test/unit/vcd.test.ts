@@ -44,6 +44,14 @@ function fakeVcd(routes: Routes = {}) {
   )
 }
 
+describe('vcd: its entry in the registry', () => {
+  it('takes an API token only, has no default url (url is required), and revokes', () => {
+    expect(vcd).toMatchObject({ credentials: ['api-token'] })
+    expect(vcd.defaultUrl).toBeUndefined()
+    expect(vcd.revoke).toBeTypeOf('function')
+  })
+})
+
 describe('vcd: exchange', () => {
   it('posts the token to the provider endpoint in a form body and reads version and session', async () => {
     const cfg = vcdConfig()

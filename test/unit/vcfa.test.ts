@@ -59,6 +59,14 @@ function fakeVcfa(cfg: Config, routes: Routes = {}) {
   )
 }
 
+describe('vcfa: its entry in the registry', () => {
+  it('takes an API token only, has no default url (url is required), and revokes', () => {
+    expect(vcfa).toMatchObject({ credentials: ['api-token'] })
+    expect(vcfa.defaultUrl).toBeUndefined()
+    expect(vcfa.revoke).toBeTypeOf('function')
+  })
+})
+
 describe('vcfa: token paths', () => {
   it('tenants try /tm first, the provider org /oauth first; the org percent-encoded as spelled', () => {
     expect(tokenPaths('acme')).toEqual(['/tm/oauth/tenant/acme/token', '/oauth/tenant/acme/token'])
