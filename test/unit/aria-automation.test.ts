@@ -6,7 +6,7 @@ import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
 import { leakedPieces } from './fake-core.ts'
 import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-import { apiTokenConfig, failedExchange, tokenOf } from './provider-kit.ts'
+import { apiTokenConfig, failedExchange, registryEntry, tokenOf } from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
 const LOGIN_PATH = '/iaas/api/login'
@@ -147,9 +147,12 @@ describe('aria-automation: the exchange', () => {
 
   it('has no outputs of its own, no revoke, and says why it cannot revoke', () => {
     expect(ariaAutomation.revoke).toBeUndefined()
-    expect(ariaAutomation.cannotRevoke).toBe('Aria Automation 8.x has no API that revokes an access token or the API token it came from')
-    expect(ariaAutomation.credentials).toEqual(['api-token'])
-    expect(ariaAutomation.defaultUrl).toBeUndefined()
+    expect(registryEntry(ariaAutomation)).toEqual({
+      credentials: ['api-token'],
+      defaultUrl: undefined,
+      revokes: false,
+      cannotRevoke: 'Aria Automation 8.x has no API that revokes an access token or the API token it came from',
+    })
   })
 })
 
@@ -282,11 +285,10 @@ describe('aria-automation: refusals', () => {
   })
 
   it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(ariaConfig())
     const seen: Seen[] = []
     onLogin(seen, () => [302, '', { Location: 'https://login.example.com/' }])
     nock('https://login.example.com').post('/').optionally().reply(200, answer().body)
-    const error = await rejectionOf(ariaAutomation.exchange(h.context))
+    const { error } = await failedExchange(ariaAutomation, ariaConfig())
     expect(seen).toHaveLength(1)
     expect(error.message).toBe(
       'Aria Automation token request failed: HTTP 302 Found, empty body (1 try). Aria Automation answered with a redirect, which the action does not follow for a credential; check url.',
@@ -306,10 +308,9 @@ describe('aria-automation: refusals', () => {
   })
 
   it.each([500, 503])('after every try of HTTP %i says Aria Automation is busy, not that the token is wrong', async (status) => {
-    const h = harness(ariaConfig({ maxAttempts: 3 }))
     const seen: Seen[] = []
     onLogin(seen, () => [status, serviceError(status, 'try later')], 3)
-    const error = await rejectionOf(ariaAutomation.exchange(h.context))
+    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 3 }))
     expect(seen).toHaveLength(3)
     expect(error.message).toContain('try later (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495) (3 tries).')
     expect(error.message).toContain('Aria Automation is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
@@ -317,12 +318,11 @@ describe('aria-automation: refusals', () => {
   })
 
   it('passes a network failure on, after its retries', async () => {
-    const h = harness(ariaConfig({ maxAttempts: 2 }))
     nock(ARIA)
       .post(LOGIN_PATH)
       .times(2)
       .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
-    const error = await rejectionOf(ariaAutomation.exchange(h.context))
+    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 2 }))
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('Aria Automation token request at aria.example.com failed: connection reset (2 tries).')
   })

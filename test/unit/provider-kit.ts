@@ -4,6 +4,7 @@
  * file adds its routes (nock, each recording what it saw: `recorder` in helpers.ts) and reads as
  * tables of cases on these; CONTRIBUTING's "Adding a provider" shows one.
  */
+import { expect } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { createHttp } from '../../src/http/request.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
@@ -13,6 +14,12 @@ import { config, harness, rejectionOf, secretToken, type Harness } from './helpe
 /** A config of this provider at this address, with a new made-up API token. */
 export function apiTokenConfig(provider: string, baseUrl: string, overrides: Partial<Config> = {}): Config {
   return config({ provider, baseUrl, credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
+}
+
+/** What the input checks and the post step take from a provider's entry in the registry. */
+export function registryEntry(provider: Provider) {
+  const { credentials, defaultUrl, cannotRevoke } = provider
+  return { credentials, defaultUrl, revokes: typeof provider.revoke === 'function', cannotRevoke }
 }
 
 /** The API token of a config. */
@@ -33,6 +40,16 @@ export async function failedExchange(provider: Provider, cfg: Config): Promise<F
   const h = harness(cfg)
   const error = await rejectionOf(provider.exchange(h.context))
   return { error, printed: describeError(error, h.secrets), h }
+}
+
+/** What a message must say: each string is in it, each pattern matches it. */
+export type Says = readonly (string | RegExp)[]
+
+export function expectSays(message: string, says: Says): void {
+  for (const expected of says) {
+    if (typeof expected === 'string') expect(message).toContain(expected)
+    else expect(message).toMatch(expected)
+  }
 }
 
 /**

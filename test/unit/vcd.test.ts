@@ -7,9 +7,17 @@ import { compareVersions, highestVersion } from '../../src/providers/cloud-direc
 import { tokenPath, vcd } from '../../src/providers/vcd.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { fakeCloudDirector, SESSION_PATH, sessionAnswer, versionsXml, type CloudDirectorRoutes, type Route } from './cloud-director-kit.ts'
+import {
+  fakeCloudDirector,
+  INVALID_GRANT,
+  SESSION_PATH,
+  sessionAnswer,
+  versionsXml,
+  type CloudDirectorRoutes,
+  type Route,
+} from './cloud-director-kit.ts'
 import { deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
-import { apiTokenConfig, tokenOf } from './provider-kit.ts'
+import { apiTokenConfig, expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
 const VCD = 'https://vcd.example.com'
 const PROVIDER_TOKEN = '/oauth/provider/token'
@@ -46,9 +54,7 @@ function fakeVcd(routes: Routes = {}) {
 
 describe('vcd: its entry in the registry', () => {
   it('takes an API token only, has no default url (url is required), and revokes', () => {
-    expect(vcd).toMatchObject({ credentials: ['api-token'] })
-    expect(vcd.defaultUrl).toBeUndefined()
-    expect(vcd.revoke).toBeTypeOf('function')
+    expect(registryEntry(vcd)).toEqual({ credentials: ['api-token'], defaultUrl: undefined, revokes: true, cannotRevoke: undefined })
   })
 })
 
@@ -160,9 +166,8 @@ describe('vcd: exchange', () => {
   })
 
   it('fails when the session is refused, saying the exchange itself worked', async () => {
-    const h = harness(vcdConfig({ maxAttempts: 1 }))
     fakeVcd({ session: () => [403, { minorErrorCode: 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', message: 'No access' }] })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const { error } = await failedExchange(vcd, vcdConfig({ maxAttempts: 1 }))
     expect(error).toBeInstanceOf(ProviderError)
     expect(error.message).toContain(
       'Cloud Director session check with the new access token failed: HTTP 403 Forbidden: ACCESS_TO_RESOURCE_IS_FORBIDDEN: No access (1 try).',
@@ -259,10 +264,9 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
   })
 
   it('logs out without a version when the version lookup failed', async () => {
-    const h = harness(vcdConfig({ maxAttempts: 1 }))
     const { accessToken, body } = tokenAnswer()
     const seen = fakeVcd({ token: () => [200, body], versions: () => [500, 'oops'] })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const { error } = await failedExchange(vcd, vcdConfig({ maxAttempts: 1 }))
     expect(error.message).toContain('Cloud Director version lookup failed: HTTP 500')
     expect(seen.logout).toHaveLength(1)
     expect(seen.logout[0].url.pathname).toBe(SESSION_PATH)
@@ -280,10 +284,9 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
   })
 
   it('logs out when the 200 answer has an access token but is otherwise unusable', async () => {
-    const h = harness(vcdConfig())
     const accessToken = secretToken(64)
     const seen = fakeVcd({ token: () => [200, { access_token: accessToken, token_type: 'Bearer' }] })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const { error } = await failedExchange(vcd, vcdConfig())
     expect(error.message).toContain('expires_in')
     expect(seen.logout.map((s) => s.headers.authorization)).toEqual([`Bearer ${accessToken}`])
   })
@@ -315,7 +318,7 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
 
 describe('vcd: refusals', () => {
   const invalidGrant: [string, Reply][] = [
-    ['JSON 400', [400, { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }]],
+    ['JSON 400', [400, INVALID_GRANT]],
     ['JSON 401', [401, { error: 'invalid_grant', error_description: 'Invalid refresh token' }]],
     [
       'XML 400',
@@ -343,34 +346,62 @@ describe('vcd: refusals', () => {
   })
 
   it.each(invalidGrant)('%s invalid_grant for the provider org: maybe a tenant token, set org', async (_name, reply) => {
-    const h = harness(vcdConfig())
     fakeVcd({ token: () => reply })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const { error } = await failedExchange(vcd, vcdConfig())
     expect(error.message).toMatch(/^Cloud Director token exchange for the provider \(System\) org failed: HTTP 40[01]/)
     expect(error.message).toContain("it is a tenant's token (set org to that organization)")
   })
 
-  it('says an earlier try may have spent a service-account token when a retry got invalid_grant', async () => {
-    const h = harness(vcdConfig({ maxAttempts: 3 }))
-    fakeVcd({ token: () => [502, 'bad gateway'] })
-    nock(VCD).post(PROVIDER_TOKEN).reply(400, { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toContain('(2 tries)')
-    expect(error.message).toContain('An earlier try of this run may have reached the server and spent it')
-  })
+  const FAILURES: { name: string; config?: Partial<Config>; routes: Routes; nextTokenAnswers?: Reply[]; says: Says }[] = [
+    {
+      name: 'says an earlier try may have spent a service-account token when a retry got invalid_grant',
+      config: { maxAttempts: 3 },
+      routes: { token: () => [502, 'bad gateway'] },
+      nextTokenAnswers: [[400, INVALID_GRANT]],
+      says: ['(2 tries)', 'An earlier try of this run may have reached the server and spent it'],
+    },
+    {
+      name: 'tells to check org when the tenant endpoint answers 404',
+      config: { org: 'nosuchorg' },
+      routes: { tokenPath: '/oauth/tenant/nosuchorg/token', token: () => [404, { minorErrorCode: 'NOT_FOUND', message: 'Org not found' }] },
+      says: ["Check org: 'nosuchorg' may not exist"],
+    },
+    {
+      name: 'tells to check api-token (or set org) for another refusal at the provider endpoint',
+      routes: { token: () => [403, { message: 'Forbidden' }] },
+      says: ["Check api-token; if it belongs to a tenant organization, set org to that organization's name."],
+    },
+    {
+      name: 'blames the token, not the host, when the versions are fine',
+      routes: { token: () => [404, '<html><body>Not Found</body></html>'] },
+      says: [/^Cloud Director token exchange for the provider \(System\) org failed: HTTP 404/],
+    },
+    {
+      name: 'fails after the exchange when the host lists no API version',
+      routes: { versions: () => [200, versionsXml([])] },
+      says: ['does not look like a Cloud Director: GET /api/versions answered HTTP 200 without any API version'],
+    },
+    {
+      name: 'says Cloud Director is busy after every try of 5xx',
+      config: { maxAttempts: 2 },
+      routes: { token: () => [503, { message: 'maintenance' }] },
+      nextTokenAnswers: [[503, { message: 'maintenance' }]],
+      says: ['HTTP 503 Service Unavailable: maintenance (2 tries). Cloud Director is busy or unavailable'],
+    },
+    {
+      name: 'says a redirect is not followed',
+      routes: { token: () => [301, '', { Location: 'https://elsewhere.example/' }] },
+      says: ['Cloud Director answered with a redirect, which the action does not follow'],
+    },
+  ]
 
-  it('tells to check org when the tenant endpoint answers 404', async () => {
-    const h = harness(vcdConfig({ org: 'nosuchorg' }))
-    fakeVcd({ tokenPath: '/oauth/tenant/nosuchorg/token', token: () => [404, { minorErrorCode: 'NOT_FOUND', message: 'Org not found' }] })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toContain("Check org: 'nosuchorg' may not exist")
-  })
-
-  it('tells to check api-token (or set org) for another refusal at the provider endpoint', async () => {
-    const h = harness(vcdConfig())
-    fakeVcd({ token: () => [403, { message: 'Forbidden' }] })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toContain("Check api-token; if it belongs to a tenant organization, set org to that organization's name.")
+  it.each(FAILURES)('$name', async ({ config, routes, nextTokenAnswers = [], says }) => {
+    fakeVcd(routes)
+    for (const answer of nextTokenAnswers)
+      nock(VCD)
+        .post(PROVIDER_TOKEN)
+        .reply(() => answer)
+    expectSays((await failedExchange(vcd, vcdConfig(config))).error.message, says)
   })
 
   it.each([
@@ -383,41 +414,11 @@ describe('vcd: refusals', () => {
     ['no versions', [200, '<SupportedVersions/>'] as Reply, [404, '{"message": "no route"}'] as Reply],
   ])('says a host whose /api/versions gives %s is no Cloud Director', async (_name, versions, token) => {
     const cfg = vcdConfig()
-    const h = harness(cfg)
     fakeVcd({ versions: () => versions, token: () => token })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const { error } = await failedExchange(vcd, cfg)
     expect(error).toBeInstanceOf(ProviderError)
     expect(error.message).toMatch(/^vcd\.example\.com does not look like a Cloud Director: GET \/api\/versions answered /)
     expect(error.message).toContain('Check url')
-  })
-
-  it('blames the token, not the host, when the versions are fine', async () => {
-    const h = harness(vcdConfig())
-    fakeVcd({ token: () => [404, '<html><body>Not Found</body></html>'] })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toMatch(/^Cloud Director token exchange for the provider \(System\) org failed: HTTP 404/)
-  })
-
-  it('fails after the exchange when the host lists no API version', async () => {
-    const h = harness(vcdConfig())
-    fakeVcd({ versions: () => [200, versionsXml([])] })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toContain('does not look like a Cloud Director: GET /api/versions answered HTTP 200 without any API version')
-  })
-
-  it('says Cloud Director is busy after every try of 5xx', async () => {
-    const h = harness(vcdConfig({ maxAttempts: 2 }))
-    fakeVcd({ token: () => [503, { message: 'maintenance' }] })
-    nock(VCD).post(PROVIDER_TOKEN).reply(503, { message: 'maintenance' })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toContain('HTTP 503 Service Unavailable: maintenance (2 tries). Cloud Director is busy or unavailable')
-  })
-
-  it('says a redirect is not followed', async () => {
-    const h = harness(vcdConfig())
-    fakeVcd({ token: () => [301, '', { Location: 'https://elsewhere.example/' }] })
-    const error = await rejectionOf(vcd.exchange(h.context))
-    expect(error.message).toContain('Cloud Director answered with a redirect, which the action does not follow')
   })
 
   it('passes a network failure on and abandons the version lookup', async () => {

@@ -16,7 +16,7 @@ import {
 } from './cloud-director-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import { form, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-import { apiTokenConfig, revokeContext, tokenOf } from './provider-kit.ts'
+import { apiTokenConfig, expectSays, failedExchange, registryEntry, revokeContext, tokenOf, type Says } from './provider-kit.ts'
 
 const VCFA = 'https://vcfa.example.com'
 
@@ -61,9 +61,7 @@ function fakeVcfa(cfg: Config, routes: Routes = {}) {
 
 describe('vcfa: its entry in the registry', () => {
   it('takes an API token only, has no default url (url is required), and revokes', () => {
-    expect(vcfa).toMatchObject({ credentials: ['api-token'] })
-    expect(vcfa.defaultUrl).toBeUndefined()
-    expect(vcfa.revoke).toBeTypeOf('function')
+    expect(registryEntry(vcfa)).toEqual({ credentials: ['api-token'], defaultUrl: undefined, revokes: true, cannotRevoke: undefined })
   })
 })
 
@@ -158,27 +156,52 @@ describe('vcfa: exchange', () => {
     expect(h.publishRefreshToken).not.toHaveBeenCalled()
   })
 
-  it('a refusal for the provider org says a tenant token needs org', async () => {
-    const cfg = vcfaConfig({ org: '' })
-    const h = harness(cfg)
-    fakeVcfa(cfg, { token: () => [400, INVALID_GRANT] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
-    expect(error.message).toMatch(/^VCF Automation token exchange for the provider \(System\) org failed: HTTP 400/)
-    expect(error.message).toContain("it is a tenant's token (set org to that organization)")
-  })
+  const FAILURES: { name: string; config?: Partial<Config>; routes: Routes; says: Says; never?: string; asked?: string[] }[] = [
+    {
+      name: 'a refusal for the provider org says a tenant token needs org',
+      config: { org: '' },
+      routes: { token: () => [400, INVALID_GRANT] },
+      says: [
+        /^VCF Automation token exchange for the provider \(System\) org failed: HTTP 400/,
+        "it is a tenant's token (set org to that organization)",
+      ],
+    },
+    {
+      name: 'a 401 without invalid_grant (an unknown org) says to check org',
+      config: { org: 'nosuchorg' },
+      routes: { token: () => [401, { minorErrorCode: 'UNAUTHORIZED', message: 'Unauthorized' }] },
+      says: ["Check org: 'nosuchorg' may not exist"],
+    },
+    {
+      name: '5xx on every try: busy, and never the other form',
+      config: { maxAttempts: 2 },
+      routes: { token: () => [502, { message: 'bad gateway' }] },
+      says: ['HTTP 502 Bad Gateway: bad gateway (2 tries). VCF Automation is busy or unavailable'],
+      asked: Array(2).fill('/tm/oauth/tenant/acme/token'),
+    },
+    {
+      name: 'an HTML page for 200 is not a token answer, and is not quoted',
+      routes: { token: () => [200, '<!doctype html><html><body>Sign in to VCF Automation</body></html>'] },
+      says: [
+        /^VCF Automation \(vcfa\.example\.com\) answered HTTP 200 OK, an HTML page instead of an API answer.*expected a JSON token response\.$/,
+      ],
+      never: 'Sign in',
+    },
+  ]
 
-  it('a 401 without invalid_grant (an unknown org) says to check org', async () => {
-    const cfg = vcfaConfig({ org: 'nosuchorg' })
-    const h = harness(cfg)
-    fakeVcfa(cfg, { token: () => [401, { minorErrorCode: 'UNAUTHORIZED', message: 'Unauthorized' }] })
-    expect((await rejectionOf(vcfa.exchange(h.context))).message).toContain("Check org: 'nosuchorg' may not exist")
+  it.each(FAILURES)('$name', async ({ config, routes, says, never, asked }) => {
+    const cfg = vcfaConfig(config)
+    const seen = fakeVcfa(cfg, routes)
+    const { error } = await failedExchange(vcfa, cfg)
+    expectSays(error.message, says)
+    if (never !== undefined) expect(error.message).not.toContain(never)
+    if (asked !== undefined) expect(paths(seen.token)).toEqual(asked)
   })
 
   it('404 at both forms of a VCF Automation (API 40): check org', async () => {
     const cfg = vcfaConfig({ org: 'Acme' })
-    const h = harness(cfg)
     const seen = fakeVcfa(cfg, { missing: ['tm', 'root'] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(seen.token).toHaveLength(2)
     expect(error.message).toBe(
       "VCF Automation token exchange for org 'Acme' failed: vcfa.example.com answered HTTP 404 at both /tm/oauth/tenant/Acme/token and " +
@@ -191,9 +214,8 @@ describe('vcfa: exchange', () => {
     ['the provider org', '', () => [200, VERSIONS] as Reply],
   ])('404 at both forms for %s: not VCF Automation, check url', async (_name, org, versions) => {
     const cfg = vcfaConfig({ org })
-    const h = harness(cfg)
     fakeVcfa(cfg, { missing: ['tm', 'root'], versions })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(error.message).toMatch(
       /answered HTTP 404 at both \/\S+ and \/\S+: it does not look like VCF Automation\. Check url: give the VCF Automation address, e\.g\. https:\/\/vcfa\.example\.com\.$/,
     )
@@ -201,9 +223,8 @@ describe('vcfa: exchange', () => {
 
   it('an HTML refusal on a host whose /api/versions is no version list: not VCF Automation', async () => {
     const cfg = vcfaConfig()
-    const h = harness(cfg)
     fakeVcfa(cfg, { token: () => [403, '<html><title>Access denied</title></html>'], versions: () => [200, '<html>portal</html>'] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(error.message).toBe(
       'vcfa.example.com does not look like VCF Automation: GET /api/versions answered HTTP 200 without any API version. ' +
         'Check url: give the VCF Automation address, e.g. https://vcfa.example.com.',
@@ -223,26 +244,6 @@ describe('vcfa: exchange', () => {
     expect(paths(seen.token)).toEqual(Array(3).fill('/tm/oauth/tenant/acme/token'))
     expect(h.sleeps).toHaveLength(2)
     expect(h.sleeps[0]).toBeGreaterThanOrEqual(1000)
-  })
-
-  it('5xx on every try: busy, and never the other form', async () => {
-    const cfg = vcfaConfig({ maxAttempts: 2 })
-    const h = harness(cfg)
-    const seen = fakeVcfa(cfg, { token: () => [502, { message: 'bad gateway' }] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
-    expect(paths(seen.token)).toEqual(Array(2).fill('/tm/oauth/tenant/acme/token'))
-    expect(error.message).toContain('HTTP 502 Bad Gateway: bad gateway (2 tries). VCF Automation is busy or unavailable')
-  })
-
-  it('an HTML page for 200 is not a token answer, and is not quoted', async () => {
-    const cfg = vcfaConfig()
-    const h = harness(cfg)
-    fakeVcfa(cfg, { token: () => [200, '<!doctype html><html><body>Sign in to VCF Automation</body></html>'] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
-    expect(error.message).toMatch(
-      /^VCF Automation \(vcfa\.example\.com\) answered HTTP 200 OK, an HTML page instead of an API answer.*expected a JSON token response\.$/,
-    )
-    expect(error.message).not.toContain('Sign in')
   })
 
   it('never shows the token when an error echoes it', async () => {
@@ -350,9 +351,8 @@ describe('vcfa: who the token acts for', () => {
 
   it('a session lookup failing with 5xx fails the step as busy, and ends the session', async () => {
     const cfg = vcfaConfig({ maxAttempts: 2 })
-    const h = harness(cfg)
     const seen = fakeVcfa(cfg, { session: () => [500, { message: 'oops' }] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(seen.session).toHaveLength(2)
     expect(error.message).toContain('session check with the new access token failed: HTTP 500')
     expect(error.message).toContain('busy or unavailable')
