@@ -69,9 +69,12 @@ describe('providers/index', () => {
 })
 
 describe('provider-neutral core', () => {
-  // Every name users call a provider by, and the protocol words only a provider knows.
-  const PROVIDER_WORDS =
-    /\b(csp|vcd|vcfa|aria|vra|vrealize|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens)\b/i
+  // Every name users call a provider by (its provider input value and its title come from the
+  // registry), and the protocol words only a provider knows: a new provider adds its own here.
+  const OTHER_NAMES = ['aria', 'vra', 'vrealize', 'cloud director', 'cloud services', 'tanzu', 'tsm', 'vmc', 'tmc', 'wavefront']
+  const PROTOCOL_WORDS = ['minorErrorCode', 'context_name', '/tenant/', '/oauth/', 'cloudapi', 'api-tokens']
+  const words = [...PROVIDER_NAMES.flatMap((name) => [name, findProvider(name)!.title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
+  const PROVIDER_WORDS = new RegExp(`\\b(${words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'i')
 
   function sourceFiles(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -120,5 +123,6 @@ describe('provider-neutral core', () => {
     expect(PROVIDER_WORDS.test("throw new Error('Cloud Director refused')")).toBe(true)
     expect(PROVIDER_WORDS.test('const path = `/oauth/tenant/x`')).toBe(true)
     expect(PROVIDER_WORDS.test('the provider refused the token')).toBe(false)
+    for (const name of PROVIDER_NAMES) expect(PROVIDER_WORDS.test(`if (provider === '${name}')`), name).toBe(true)
   })
 })
