@@ -8,12 +8,13 @@
  * short, junk after them, a guard in front) are never printed, and answers far larger than any
  * API's are cut off with one short line.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
 import { ALWAYS, CONCURRENT_CASES, exchangeCase, expectFailed, fails, succeeds, type ExchangeCase } from './support/faults.ts'
 import { cspInputs, vcdInputs } from './support/inputs.ts'
 import { assertNoLeaks, runJob } from './support/runner.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
 
@@ -89,18 +90,7 @@ describe.concurrent('token exchange faults: Cloud Director API token', () => {
 let csp: CspEmulator
 let vcd: VcdEmulator
 
-beforeAll(async () => {
-  ;[csp, vcd] = await Promise.all([new CspEmulator().start(), new VcdEmulator().start()])
-})
-afterAll(async () => {
-  await Promise.all([csp?.close(), vcd?.close()])
-})
-afterEach(() => {
-  for (const server of [csp, vcd]) {
-    server.clearFaults()
-    server.clearRequests()
-  }
-})
+shareEmulators(async () => ([csp, vcd] = await Promise.all([new CspEmulator().start(), new VcdEmulator().start()])))
 
 /** The body up to the end of a field's value (`after`), or into the middle of it. */
 function cutAt(field: string, where: 'after' | 'inside') {

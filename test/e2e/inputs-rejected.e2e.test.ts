@@ -9,7 +9,7 @@
  * Every run is leak-scanned, with the hostile values themselves counted as secrets where they are.
  * What is accepted is in inputs-accepted.e2e.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { makeCerts } from './support/certs.ts'
 import { CspEmulator } from './support/csp-emulator.ts'
 import { expectFailed } from './support/faults.ts'
@@ -17,6 +17,7 @@ import { baseInputs, cspInputs, jobWithDebug, startEmulator, type Server } from 
 import { assertNoLeaks, containsPiece, runJob } from './support/runner.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'
 import { RawServer, using } from './support/tcp.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 vi.setConfig({ maxConcurrency: 8 })
 
@@ -335,16 +336,7 @@ describe('plain http to a name under .localhost', () => {
 
 describe('a secret pasted into the wrong input', () => {
   let csp: CspEmulator
-  beforeAll(async () => {
-    csp = await new CspEmulator().start()
-  })
-  afterAll(async () => {
-    await csp?.close()
-  })
-  afterEach(() => {
-    csp.clearFaults()
-    csp.clearRequests()
-  })
+  shareEmulators(async () => [(csp = await new CspEmulator().start())])
 
   const INPUTS = ['org', 'provider', 'timeout-seconds', 'max-attempts', 'export-env', 'revoke', 'expiry-warning-days', 'env-name']
 

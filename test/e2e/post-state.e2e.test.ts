@@ -3,24 +3,16 @@
  * sends the token nowhere it should not (plain http, a million tries, a day-long timeout), warns
  * without quoting the state, and never fails the job. Every run is leak-scanned.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { vcdInputs } from './support/inputs.ts'
 import { assertNoLeaks, runJob, runStep } from './support/runner.ts'
 import { ConnectProxy } from './support/tcp.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let vcd: VcdEmulator
 
-beforeAll(async () => {
-  vcd = await new VcdEmulator().start()
-})
-afterAll(async () => {
-  await vcd?.close()
-})
-afterEach(() => {
-  vcd.clearFaults()
-  vcd.clearRequests()
-})
+shareEmulators(async () => [(vcd = await new VcdEmulator().start())])
 
 describe('the post step and a state it cannot trust', () => {
   async function tampered(change: (state: Record<string, unknown>) => void, env: Record<string, string> = {}) {

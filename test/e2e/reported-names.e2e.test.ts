@@ -3,27 +3,17 @@
  * name), end to end: whatever they hold, they cannot start a workflow command, break an output
  * onto a second line, or put markup in the job summary. Every run is leak-scanned.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
 import { cspInputs, vcdInputs } from './support/inputs.ts'
 import { assertNoLeaks, runJob } from './support/runner.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let csp: CspEmulator
 let vcd: VcdEmulator
 
-beforeAll(async () => {
-  ;[csp, vcd] = await Promise.all([new CspEmulator().start(), new VcdEmulator().start()])
-})
-afterAll(async () => {
-  await Promise.all([csp?.close(), vcd?.close()])
-})
-afterEach(() => {
-  for (const server of [csp, vcd]) {
-    server.clearFaults()
-    server.clearRequests()
-  }
-})
+shareEmulators(async () => ([csp, vcd] = await Promise.all([new CspEmulator().start(), new VcdEmulator().start()])))
 
 describe('names a provider controls', () => {
   const HOSTILE = '<img src=x onerror=alert(1)> [site](https://evil.example)\n::warning::injected\r::error::injected too'
