@@ -5,7 +5,7 @@ import { InputError, ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
 import { leakedPieces } from './fake-core.ts'
-import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen, networkError } from './helpers.ts'
 import { apiTokenConfig, failedExchange, registryEntry, tokenOf } from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
@@ -318,10 +318,7 @@ describe('aria-automation: refusals', () => {
   })
 
   it('passes a network failure on, after its retries', async () => {
-    nock(ARIA)
-      .post(LOGIN_PATH)
-      .times(2)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+    nock(ARIA).post(LOGIN_PATH).times(2).replyWithError(networkError('ECONNRESET', 'reset'))
     const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 2 }))
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('Aria Automation token request at aria.example.com failed: connection reset (2 tries).')

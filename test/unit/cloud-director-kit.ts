@@ -83,5 +83,16 @@ export function fakeCloudDirector(origin: string, routes: CloudDirectorRoutes, {
   return seen
 }
 
+/** The logout at `path` answers `reply` (`times` times), recording what it saw. */
+export function onLogout(origin: string, reply: Reply, { path = SESSION_PATH, times = 1 } = {}): Seen[] {
+  const seen: Seen[] = []
+  nock(origin)
+    .delete(path)
+    .times(times)
+    .optionally()
+    .reply(recorder(seen, () => reply))
+  return seen
+}
+
 /** The paths of the requests, in order. */
 export const paths = (seen: Seen[]): string[] => seen.map((request) => request.url.pathname)

@@ -20,6 +20,7 @@ import {
   watch,
   type Reply,
   type Seen,
+  networkError,
 } from './helpers.ts'
 import { tokenOf } from './provider-kit.ts'
 
@@ -151,9 +152,7 @@ describe('csp: API token expiry lookup', () => {
   it('gives up on a lookup that fails on the network with a debug line naming no more than the error kind', async () => {
     const h = harness(lookupConfig())
     onExchange([], () => [200, answer().body])
-    nock(CSP_DEFAULT_URL)
-      .post(DETAILS_PATH)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+    nock(CSP_DEFAULT_URL).post(DETAILS_PATH).replyWithError(networkError('ECONNRESET', 'reset'))
     const result = await csp.exchange(h.context)
     expect(apiTokenExpiresAt(result)).toBe('')
     expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (RequestError)')

@@ -21,6 +21,7 @@ import {
   type Reply,
   type Seen,
   rejectionOf,
+  networkError,
 } from './helpers.ts'
 import { expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
@@ -268,9 +269,7 @@ describe('csp: refusals', () => {
   })
 
   it('passes a network failure on', async () => {
-    nock(CSP_DEFAULT_URL)
-      .post(API_TOKEN_PATH)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+    nock(CSP_DEFAULT_URL).post(API_TOKEN_PATH).replyWithError(networkError('ECONNRESET', 'reset'))
     const { error } = await failedExchange(csp, cspConfig({ maxAttempts: 1 }))
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('CSP API token exchange at console.cloud.vmware.com failed: connection reset (1 try).')

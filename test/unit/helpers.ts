@@ -83,6 +83,11 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve }
 }
 
+/** A failure below HTTP, as node reports it (nock's replyWithError). */
+export function networkError(code: string, message = `${code} happened`): Error {
+  return Object.assign(new Error(message), { code })
+}
+
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'

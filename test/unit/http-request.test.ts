@@ -13,7 +13,7 @@ import {
   type HttpOptions,
 } from '../../src/http/request.ts'
 import { trustedCas } from '../../src/http/tls.ts'
-import { fakeClock, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
+import { fakeClock, networkError, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
 
@@ -32,10 +32,6 @@ function client(options: Partial<HttpOptions> = {}) {
     ...options,
   })
   return { send, debug, sleeps }
-}
-
-function networkError(code: string, message = `${code} happened`): Error {
-  return Object.assign(new Error(message), { code })
 }
 
 describe('createHttp: answers', () => {

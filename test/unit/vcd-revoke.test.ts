@@ -1,11 +1,10 @@
 /** The Cloud Director post step: logging the session out, and what it says when it cannot. */
-import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import { UntrustedStateError } from '../../src/errors.ts'
 import { readCloudDirectorError } from '../../src/providers/cloud-director-api.ts'
 import { vcd } from '../../src/providers/vcd.ts'
-import { LEGACY_SESSION_PATH, SESSION_PATH } from './cloud-director-kit.ts'
-import { recorder, rejectionOf, type Seen } from './helpers.ts'
+import { LEGACY_SESSION_PATH, onLogout } from './cloud-director-kit.ts'
+import { rejectionOf } from './helpers.ts'
 import { revokeContext } from './provider-kit.ts'
 
 const VCD = 'https://vcd.example.com'
@@ -15,10 +14,7 @@ describe('vcd: revoke', () => {
 
   it('logs out with DELETE sessions/current and the access token', async () => {
     const { context } = revokeContext(VCD, { apiVersion: '38.1' })
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION_PATH)
-      .reply(recorder(seen, () => [204]))
+    const seen = onLogout(VCD, [204])
     expect(await revoke(context)).toBe('Logged out of Cloud Director: the access token is revoked.')
     expect(seen).toHaveLength(1)
     expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=38.1', authorization: `Bearer ${context.accessToken}` })
@@ -26,37 +22,27 @@ describe('vcd: revoke', () => {
 
   it('logs out without a version when none is known', async () => {
     const { context } = revokeContext(VCD, {})
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION_PATH)
-      .reply(recorder(seen, () => [200, {}]))
+    const seen = onLogout(VCD, [200, {}])
     await revoke(context)
     expect(seen[0].headers.accept).toMatch(/^application\/json(;version=(3[6-9]|[4-9]\d)\.\d+)?$/)
   })
 
   it('uses the legacy DELETE /api/session below API 36', async () => {
     const { context } = revokeContext(VCD, { apiVersion: '35.2' })
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(LEGACY_SESSION_PATH)
-      .reply(recorder(seen, () => [204]))
+    const seen = onLogout(VCD, [204], { path: LEGACY_SESSION_PATH })
     expect(await revoke(context)).toContain('Logged out')
     expect(seen[0].headers).toMatchObject({ accept: 'application/*+xml;version=35.2', authorization: `Bearer ${context.accessToken}` })
   })
 
   it.each([401, 404])('takes HTTP %i as a session already gone', async (status) => {
     const { context } = revokeContext(VCD, { apiVersion: '38.1' })
-    nock(VCD).delete(SESSION_PATH).reply(status, { message: 'gone' })
+    onLogout(VCD, [status, { message: 'gone' }])
     expect(await revoke(context)).toBe(`The Cloud Director session was already gone (HTTP ${status}): nothing left to revoke.`)
   })
 
   it('throws on HTTP 500 after every try (the post step adds until when the token stays valid)', async () => {
     const { context, sleeps } = revokeContext(VCD, {}, 2)
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION_PATH)
-      .times(2)
-      .reply(recorder(seen, () => [500, { message: 'internal error' }]))
+    const seen = onLogout(VCD, [500, { message: 'internal error' }], { times: 2 })
     const error = await rejectionOf(revoke(context))
     expect(seen).toHaveLength(2)
     expect(sleeps).toHaveLength(1)
@@ -67,11 +53,7 @@ describe('vcd: revoke', () => {
     'refuses saved data whose API version %j is not a version, sending nothing',
     async (apiVersion) => {
       const { context } = revokeContext(VCD, { apiVersion })
-      const seen: Seen[] = []
-      nock(VCD)
-        .delete(SESSION_PATH)
-        .optionally()
-        .reply(recorder(seen, () => [204]))
+      const seen = onLogout(VCD, [204])
       if (apiVersion === '') return expect(await revoke(context)).toContain('Logged out')
       expect(await rejectionOf(revoke(context))).toBeInstanceOf(UntrustedStateError)
       expect(seen).toEqual([])

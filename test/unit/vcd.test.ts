@@ -16,7 +16,7 @@ import {
   type CloudDirectorRoutes,
   type Route,
 } from './cloud-director-kit.ts'
-import { deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf } from './helpers.ts'
+import { deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf, networkError } from './helpers.ts'
 import { apiTokenConfig, expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
 const VCD = 'https://vcd.example.com'
@@ -300,7 +300,7 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
 
   it('keeps the original error when the logout cannot be sent', async () => {
     const h = harness(vcdConfig({ maxAttempts: 1 }))
-    fakeVcd({ session: () => [403, { message: 'No access' }], logoutError: Object.assign(new Error('reset'), { code: 'ECONNRESET' }) })
+    fakeVcd({ session: () => [403, { message: 'No access' }], logoutError: networkError('ECONNRESET', 'reset') })
     const error = await rejectionOf(vcd.exchange(h.context))
     expect(error.message).toContain('session check')
     expect(h.logs.map((l) => l.message)).toContain(
@@ -423,9 +423,7 @@ describe('vcd: refusals', () => {
 
   it('passes a network failure on and abandons the version lookup', async () => {
     const h = harness(vcdConfig({ timeoutMs: 150, maxAttempts: 1 }))
-    nock(VCD)
-      .post(PROVIDER_TOKEN)
-      .replyWithError(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }))
+    nock(VCD).post(PROVIDER_TOKEN).replyWithError(networkError('ENOTFOUND', 'getaddrinfo ENOTFOUND'))
     nock(VCD).get('/api/versions').delay(10_000).reply(200, VERSIONS)
     const error = await rejectionOf(vcd.exchange(h.context))
     expect(error).toBeInstanceOf(RequestError)

@@ -7,6 +7,7 @@ import { describeError } from '../../src/secrets.ts'
 import {
   fakeCloudDirector,
   INVALID_GRANT,
+  onLogout,
   paths,
   SESSION_PATH,
   sessionAnswer,
@@ -15,7 +16,7 @@ import {
   type Route,
 } from './cloud-director-kit.ts'
 import { leakedPieces } from './fake-core.ts'
-import { form, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { form, harness, jwt, rejectionOf, secretToken, type Reply } from './helpers.ts'
 import { apiTokenConfig, expectSays, failedExchange, registryEntry, revokeContext, tokenOf, type Says } from './provider-kit.ts'
 
 const VCFA = 'https://vcfa.example.com'
@@ -394,13 +395,7 @@ describe('vcfa: who the token acts for', () => {
 
 describe('vcfa: revoke', () => {
   const contextOf = (data: Record<string, string>) => revokeContext(VCFA, data).context
-  function logoutAnswering(reply: Reply, seen: Seen[] = []) {
-    nock(VCFA)
-      .delete(SESSION_PATH)
-      .optionally()
-      .reply(recorder(seen, () => reply))
-    return seen
-  }
+  const logoutAnswering = (reply: Reply) => onLogout(VCFA, reply)
   const revoke = vcfa.revoke!
 
   it('logs out with DELETE sessions/current, the access token and the saved version', async () => {
