@@ -23,7 +23,7 @@ import {
   rejectionOf,
   networkError,
 } from './helpers.ts'
-import { expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
+import { expectCredentialPost, expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
 describe('csp: API token', () => {
   it('posts the token in a form body, never in the URL, and reads the answer', async () => {
@@ -35,15 +35,8 @@ describe('csp: API token', () => {
     const result = await csp.exchange(h.context)
 
     expect(seen).toHaveLength(1)
-    expect(seen[0].method).toBe('POST')
-    expect(seen[0].url.search).toBe('')
+    expectCredentialPost(seen[0], 'application/x-www-form-urlencoded')
     expect(form(seen[0].body)).toEqual({ api_token: tokenOf(cfg) })
-    expect(seen[0].headers).toMatchObject({
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-      'user-agent': 'vmw-token-action/test',
-    })
-    expect(seen[0].headers.authorization).toBeUndefined()
 
     expect(result).toEqual({
       accessToken,

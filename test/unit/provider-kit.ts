@@ -9,7 +9,7 @@ import type { Config } from '../../src/config.ts'
 import { createHttp } from '../../src/http/request.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
 import { describeError } from '../../src/secrets.ts'
-import { config, harness, rejectionOf, secretToken, type Harness } from './helpers.ts'
+import { config, harness, rejectionOf, secretToken, type Harness, type Seen } from './helpers.ts'
 
 /** A config of this provider at this address, with a new made-up API token. */
 export function apiTokenConfig(provider: string, baseUrl: string, overrides: Partial<Config> = {}): Config {
@@ -40,6 +40,18 @@ export async function failedExchange(provider: Provider, cfg: Config): Promise<F
   const h = harness(cfg)
   const error = await rejectionOf(provider.exchange(h.context))
   return { error, printed: describeError(error, h.secrets), h }
+}
+
+/**
+ * A request that carries a credential: a POST with nothing in the query string (the credential
+ * goes in the body), a body of `contentType`, asking for JSON, with the action's user agent, and
+ * no Authorization header.
+ */
+export function expectCredentialPost(request: Seen, contentType: string): void {
+  expect(request.method).toBe('POST')
+  expect(request.url.search).toBe('')
+  expect(request.headers).toMatchObject({ 'content-type': contentType, accept: 'application/json', 'user-agent': 'vmw-token-action/test' })
+  expect(request.headers.authorization).toBeUndefined()
 }
 
 /** What a message must say: each string is in it, each pattern matches it. */
