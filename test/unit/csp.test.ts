@@ -22,6 +22,7 @@ import {
   type Seen,
   rejectionOf,
   networkError,
+  named,
 } from './helpers.ts'
 import { expectCredentialPost, expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
@@ -205,7 +206,7 @@ describe('csp: refusals', () => {
     },
   ]
 
-  it.each(FAILURES)('$name', async ({ config, reply, says, never }) => {
+  it.each(named(FAILURES))('%s', async (_name, { config, reply, says, never }) => {
     onExchange([], () => reply, API_TOKEN_PATH, config.baseUrl)
     const { error } = await failedExchange(csp, config)
     expect(error).toBeInstanceOf(ProviderError)

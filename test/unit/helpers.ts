@@ -83,6 +83,14 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve }
 }
 
+/**
+ * The rows of a table of cases for it.each(...)('%s', ...): each with its name first, so that the
+ * test is named by it whole (vitest cuts a '$name' title at 40 characters).
+ */
+export function named<T extends { name: string }>(rows: readonly T[]): (readonly [string, T])[] {
+  return rows.map((row) => [row.name, row] as const)
+}
+
 /** A failure below HTTP, as node reports it (nock's replyWithError). */
 export function networkError(code: string, message = `${code} happened`): Error {
   return Object.assign(new Error(message), { code })

@@ -16,7 +16,19 @@ import {
   type CloudDirectorRoutes,
   type Route,
 } from './cloud-director-kit.ts'
-import { deferred, delay, form, harness, recorder, secretToken, type Reply, type Seen, rejectionOf, networkError } from './helpers.ts'
+import {
+  deferred,
+  delay,
+  form,
+  harness,
+  recorder,
+  secretToken,
+  type Reply,
+  type Seen,
+  rejectionOf,
+  networkError,
+  named,
+} from './helpers.ts'
 import { apiTokenConfig, expectCredentialPost, expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
 const VCD = 'https://vcd.example.com'
@@ -393,7 +405,7 @@ describe('vcd: refusals', () => {
     },
   ]
 
-  it.each(FAILURES)('$name', async ({ config, routes, nextTokenAnswers = [], says }) => {
+  it.each(named(FAILURES))('%s', async (_name, { config, routes, nextTokenAnswers = [], says }) => {
     fakeVcd(routes)
     for (const answer of nextTokenAnswers)
       nock(VCD)

@@ -16,7 +16,7 @@ import {
   type Route,
 } from './cloud-director-kit.ts'
 import { leakedPieces } from './fake-core.ts'
-import { form, harness, jwt, rejectionOf, secretToken, type Reply } from './helpers.ts'
+import { form, harness, jwt, rejectionOf, secretToken, type Reply, named } from './helpers.ts'
 import {
   apiTokenConfig,
   expectCredentialPost,
@@ -195,7 +195,7 @@ describe('vcfa: exchange', () => {
     },
   ]
 
-  it.each(FAILURES)('$name', async ({ config, routes, says, never, asked }) => {
+  it.each(named(FAILURES))('%s', async (_name, { config, routes, says, never, asked }) => {
     const cfg = vcfaConfig(config)
     const seen = fakeVcfa(cfg, routes)
     const { error } = await failedExchange(vcfa, cfg)
