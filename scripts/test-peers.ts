@@ -1,7 +1,7 @@
 // Sets up the real peers of the end-to-end suite (npm test runs it before vitest; npm run peers alone):
 //
 //   - Debian's golang-go and golang-github-vmware-govmomi-dev, and kubernetes-client when no kubectl
-//     is on PATH, installed with apt-get when missing and apt-get is usable (root, or passwordless
+//     is on PATH (nor named by VMW_E2E_KUBECTL), installed with apt-get when missing and apt-get is usable (root, or passwordless
 //     sudo): quietly (its output goes to .tmp/peers/apt.log) and with bounded waits;
 //   - vcsim, built from test/e2e/support/vcsim/main.go with GO111MODULE=off GOPATH=/usr/share/gocode
 //     into .tmp/peers/ (git-ignored), again only when main.go changed.
@@ -12,7 +12,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { findOnPath, PEERS_DIR, peersRequired, ROOT } from '../test/e2e/support/peers.ts'
+import { findOnPath, kubectlPath, PEERS_DIR, peersRequired, ROOT } from '../test/e2e/support/peers.ts'
 import { VCSIM_BINARY, VCSIM_SOURCE, VCSIM_STAMP, vcsimMissing, vcsimSourceHash } from '../test/e2e/support/vcsim.ts'
 
 /** Debian's GOPATH of packaged Go sources. */
@@ -115,7 +115,7 @@ function main(): number {
   if (needsBuild && !findOnPath('go')) wanted.push('golang-go')
   if (needsBuild && !existsSync(GOVMOMI_SIMULATOR)) wanted.push('golang-github-vmware-govmomi-dev')
   // Debian's kubectl would clash with one already there (e.g. Google Cloud's kubectl package).
-  if (!findOnPath('kubectl')) wanted.push('kubernetes-client')
+  if (!kubectlPath()) wanted.push('kubernetes-client')
 
   let why = ''
   if (wanted.length) {
@@ -128,7 +128,7 @@ function main(): number {
   if (!needsBuild) say(`vcsim ${shown(VCSIM_BINARY)} is up to date`)
   else if (!findOnPath('go') || !existsSync(GOVMOMI_SIMULATOR)) problems.push(`vcsim: ${why || 'Go or the govmomi sources are missing'}`)
   else if (!buildVcsim()) problems.push('vcsim: the build failed')
-  const kubectl = findOnPath('kubectl')
+  const kubectl = kubectlPath()
   if (kubectl) say(`kubectl ${kubectl} (${kubectlVersion(kubectl)})`)
   else problems.push(`kubectl: ${why || 'not on PATH'}`)
 

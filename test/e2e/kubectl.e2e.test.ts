@@ -4,16 +4,12 @@
  * token), and how kubectl reaches a server through an https proxy. The kubeconfig tests of the
  * action build on this.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EmulatorServer, parseBearer } from './support/emulator.ts'
 import { randomToken } from './support/jwt.ts'
-import { kubectlSkipReason, runKubectl } from './support/kubectl.ts'
+import { KUBECTL, KUBECTL_SKIP, kubectl, kubectlDir, removeDir, writeKubeconfig, type KubeconfigSpec } from './support/kubectl.ts'
 import { ConnectProxy } from './support/tcp.ts'
 
-const skip = kubectlSkipReason()
 const PROXIED_HOST = 'k8s.example.test'
 const VERSION = { major: '1', minor: '30', gitVersion: 'v1.30.0+emulator', platform: 'linux/amd64' }
 
@@ -38,55 +34,29 @@ function apiServer(token: string): EmulatorServer {
   })
 }
 
-/** A kubeconfig with one cluster, user and context, every value quoted. */
-function kubeconfig(fields: { server: string; token: string; ca?: string }): string {
-  const caLine = fields.ca ? `\n    certificate-authority-data: "${Buffer.from(fields.ca).toString('base64')}"` : ''
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: "test-cluster"
-  cluster:
-    server: "${fields.server}"${caLine}
-users:
-- name: "test-user"
-  user:
-    token: "${fields.token}"
-contexts:
-- name: "test-context"
-  context:
-    cluster: "test-cluster"
-    user: "test-user"
-    namespace: "test-namespace"
-current-context: "test-context"
-`
-}
-
-describe.skipIf(skip !== undefined)(`kubectl${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(!KUBECTL)(`kubectl${KUBECTL_SKIP}`, () => {
   const token = randomToken(40)
   let server: EmulatorServer
   let dir: string
 
   beforeAll(async () => {
     server = await apiServer(token).start()
-    dir = mkdtempSync(join(tmpdir(), 'vmw-kubeconfig-'))
+    dir = kubectlDir()
   })
   afterAll(async () => {
     await server?.close()
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    if (dir) removeDir(dir)
   })
 
-  function write(name: string, text: string): string {
-    const file = join(dir, name)
-    writeFileSync(file, text, { mode: 0o600 })
-    return file
-  }
+  const version = (file: string | undefined, env: Record<string, string> = {}) => kubectl(dir, file, ['get', '--raw', '/version'], env)
+  const config = (file: string, spec: Partial<KubeconfigSpec> = {}) =>
+    writeKubeconfig(dir, { server: server.url, token, ca: server.ca, ...spec }, file)
 
   it('reads a kubeconfig and calls the server with the bearer token, trusting certificate-authority-data', async () => {
     server.clearRequests()
-    const file = write('ok.yaml', kubeconfig({ server: server.url, token, ca: server.ca }))
-    const result = await runKubectl(['get', '--raw', '/version'], { kubeconfig: file })
+    const result = await version(config('ok.yaml', { namespace: 'team-a' }))
     expect(result.stderr).toBe('')
-    expect(result.exitCode).toBe(0)
+    expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout)).toEqual(VERSION)
     // Google Cloud's kubectl dispatcher asks /version?timeout=5s first to pick a version: every request carries the token.
     const requests = server.requestsTo('version')
@@ -95,38 +65,31 @@ describe.skipIf(skip !== undefined)(`kubectl${skip ? ` (skipped: ${skip})` : ''}
   })
 
   it('finds the kubeconfig through KUBECONFIG too', async () => {
-    const file = write('env.yaml', kubeconfig({ server: server.url, token, ca: server.ca }))
-    const result = await runKubectl(['get', '--raw', '/version'], { env: { KUBECONFIG: file } })
-    expect(result.exitCode, result.stderr).toBe(0)
+    const result = await version(undefined, { KUBECONFIG: config('env.yaml') })
+    expect(result.code, result.stderr).toBe(0)
   })
 
   it('fails with "Unauthorized" for a wrong token, and on an unknown CA without certificate-authority-data', async () => {
-    const wrong = await runKubectl(['get', '--raw', '/version'], {
-      kubeconfig: write('wrong.yaml', kubeconfig({ server: server.url, token: 'not-the-token', ca: server.ca })),
-    })
-    expect(wrong.exitCode).toBe(1)
+    const wrong = await version(config('wrong.yaml', { token: 'not-the-token' }))
+    expect(wrong.code).toBe(1)
     expect(wrong.stderr).toMatch(/Unauthorized/)
 
-    const noCa = await runKubectl(['get', '--raw', '/version'], {
-      kubeconfig: write('no-ca.yaml', kubeconfig({ server: server.url, token })),
-    })
-    expect(noCa.exitCode).toBe(1)
+    const noCa = await version(config('no-ca.yaml', { ca: undefined }))
+    expect(noCa.code).toBe(1)
     expect(noCa.stderr).toMatch(/x509: certificate signed by unknown authority/)
   })
 
   it('goes through HTTPS_PROXY to a host only the proxy resolves, and never to a loopback address', async () => {
     const proxy = await new ConnectProxy({ hosts: { [PROXIED_HOST]: '127.0.0.1' } }).start()
     try {
-      const file = write('proxy.yaml', kubeconfig({ server: server.urlFor(PROXIED_HOST), token, ca: server.ca }))
-      const result = await runKubectl(['get', '--raw', '/version'], { kubeconfig: file, env: { HTTPS_PROXY: proxy.url } })
-      expect(result.exitCode, result.stderr).toBe(0)
+      const result = await version(config('proxy.yaml', { server: server.urlFor(PROXIED_HOST) }), { HTTPS_PROXY: proxy.url })
+      expect(result.code, result.stderr).toBe(0)
       expect(proxy.tunnels.map((tunnel) => tunnel.target)).toContain(`${PROXIED_HOST}:${server.port}`)
       expect(proxy.tunnels.every((tunnel) => tunnel.status === 200)).toBe(true)
 
       // Go's proxy rules leave loopback hosts alone: 127.0.0.1 is reached directly.
       const tunnelsBefore = proxy.tunnels.length
-      const direct = write('direct.yaml', kubeconfig({ server: server.url, token, ca: server.ca }))
-      expect((await runKubectl(['get', '--raw', '/version'], { kubeconfig: direct, env: { HTTPS_PROXY: proxy.url } })).exitCode).toBe(0)
+      expect((await version(config('direct.yaml'), { HTTPS_PROXY: proxy.url })).code).toBe(0)
       expect(proxy.tunnels).toHaveLength(tunnelsBefore)
     } finally {
       await proxy.close()

@@ -1,65 +1,109 @@
 /**
- * kubectl as a test peer (see peers.ts): Debian's kubernetes-client, or a kubectl already on PATH
- * (VMW_KUBECTL names another). Tests run it with a kubeconfig against an emulator to prove that a
- * kubeconfig the action wrote works with the real client.
+ * A real kubectl against the emulators (a test peer, see peers.ts): Debian's kubernetes-client, or
+ * a kubectl already on PATH ($VMW_E2E_KUBECTL names another). The proof that a kubeconfig works with
+ * the real client. Checked with Debian's 1.20.2 and with Google Cloud's kubectl dispatcher (1.32,
+ * which asks GET /version?timeout=5s first to pick a version: do not count on the number of
+ * /version requests). Notes: kubectl.md, kubectl-requests.md.
  *
- *   const skip = kubectlSkipReason()        // undefined when found; why its tests skip; throws when peers are required
- *   const result = await runKubectl(['get', '--raw', '/version'], { kubeconfig: file, env: { HTTPS_PROXY: proxy.url } })
- *   result.exitCode, result.stdout, result.stderr
+ *   KUBECTL                                   // its path, or undefined
+ *   KUBECTL_SKIP                              // '' or ' (skipped: why)' for test names; throws on import when peers are required
+ *   describe.skipIf(!KUBECTL)(`kubectl${KUBECTL_SKIP}`, () => { ... })
+ *   const dir = kubectlDir()                  // a fresh temp dir (kubeconfigs, kubectl's home and cache); removeDir(dir)
+ *   const file = writeKubeconfig(dir, { server, ca, token, namespace })   // mode 0600; without ca no certificate-authority-data
+ *   const result = await kubectl(dir, file, ['get', '--raw', '/version'], { HTTPS_PROXY: proxy.url })
+ *   result.code, result.stdout, result.stderr // code -1: killed or not started
  *
- * It runs with PATH, a HOME of its own (kubectl caches discovery and HTTP answers under ~/.kube)
- * and only the variables given: no KUBECONFIG, proxy or credential of the test process leaks in.
- * Go's proxy rules skip loopback hosts (127.0.0.1, localhost): a proxy test needs a made-up host
- * name that only the test proxy resolves. Notes: kubectl.md.
+ * kubectl runs with PATH, HOME=dir and only the variables given: no KUBECONFIG, proxy or credential
+ * of the test process leaks in. Go's proxy rules skip loopback hosts (127.0.0.1, localhost): a proxy
+ * test needs a made-up host name that only the test proxy resolves.
  *
- * Only erasable TypeScript here: scripts run this file directly with node's type stripping.
+ * Only erasable TypeScript here.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findOnPath, skipReason } from './peers.ts'
+import { kubectlPath, skipReason } from './peers.ts'
 
-/** A kubectl call against a local server takes well under a second; this only says "hung". */
-const TIMEOUT_MS = 60_000
+export const KUBECTL = kubectlPath()
+const skip = skipReason('kubectl', KUBECTL ? undefined : 'kubectl is not on PATH')
+export const KUBECTL_SKIP = skip ? ` (skipped: ${skip})` : ''
+
+export interface KubeconfigSpec {
+  server: string
+  /** PEM of the CA to trust, embedded as certificate-authority-data; none: system trust. */
+  ca?: string
+  token: string
+  namespace?: string
+  /** Names of the cluster, user and context (default 'emulator'). */
+  name?: string
+}
 
 export interface KubectlResult {
-  /** The exit code; null when it was killed (timeout). */
-  exitCode: number | null
+  code: number
   stdout: string
   stderr: string
 }
 
-export function findKubectl(): string | undefined {
-  return process.env.VMW_KUBECTL || findOnPath('kubectl')
+export function kubectlDir(): string {
+  return mkdtempSync(join(tmpdir(), 'vmw-e2e-kubectl-'))
 }
 
-export function kubectlSkipReason(): string | undefined {
-  return skipReason('kubectl', findKubectl() ? undefined : 'kubectl is not on PATH')
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
 }
 
-/** Runs kubectl with `--kubeconfig <file>` (when given) before `args`. */
-export async function runKubectl(
+/** A kubeconfig written by hand: every value a JSON string, which YAML reads as a double-quoted scalar. */
+export function writeKubeconfig(dir: string, spec: KubeconfigSpec, file = 'kubeconfig'): string {
+  const q = (value: string): string => JSON.stringify(value)
+  const name = q(spec.name ?? 'emulator')
+  const lines = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${q(spec.server)}`,
+    ...(spec.ca ? [`    certificate-authority-data: ${q(Buffer.from(spec.ca).toString('base64'))}`] : []),
+    'users:',
+    `- name: ${name}`,
+    '  user:',
+    `    token: ${q(spec.token)}`,
+    'contexts:',
+    `- name: ${name}`,
+    '  context:',
+    `    cluster: ${name}`,
+    `    user: ${name}`,
+    ...(spec.namespace ? [`    namespace: ${q(spec.namespace)}`] : []),
+    `current-context: ${name}`,
+    '',
+  ]
+  const path = join(dir, file)
+  writeFileSync(path, lines.join('\n'), { mode: 0o600 })
+  return path
+}
+
+/**
+ * Runs kubectl with this kubeconfig (none: it looks at KUBECONFIG in `env`, then HOME=dir), a
+ * discovery cache in `dir` and the variables of `env`; a 60 s bound says only "not hung".
+ */
+export function kubectl(
+  dir: string,
+  kubeconfig: string | undefined,
   args: string[],
-  options: { kubeconfig?: string; env?: Record<string, string> } = {},
+  env: Record<string, string> = {},
 ): Promise<KubectlResult> {
-  const kubectl = findKubectl()
-  if (!kubectl) throw new Error('kubectl is not on PATH')
-  const home = mkdtempSync(join(tmpdir(), 'vmw-kubectl-home-'))
-  const fullArgs = options.kubeconfig ? ['--kubeconfig', options.kubeconfig, ...args] : args
-  try {
-    return await new Promise<KubectlResult>((resolve) => {
-      execFile(
-        kubectl,
-        fullArgs,
-        { env: { PATH: process.env.PATH ?? '', HOME: home, ...options.env }, timeout: TIMEOUT_MS, killSignal: 'SIGKILL', encoding: 'utf8' },
-        (error, stdout, stderr) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0
-          resolve({ exitCode: code, stdout, stderr })
-        },
-      )
-    })
-  } finally {
-    rmSync(home, { recursive: true, force: true })
-  }
+  if (!KUBECTL) throw new Error('kubectl is not installed')
+  const options = [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s']
+  return new Promise((resolve) => {
+    execFile(
+      KUBECTL!,
+      [...options, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, timeout: 60_000, killSignal: 'SIGKILL', encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
+  })
 }

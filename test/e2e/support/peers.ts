@@ -6,7 +6,8 @@
  *
  *   PEERS_DIR                      // .tmp/peers: the built vcsim and its stamp (git-ignored)
  *   peersRequired()                // VMW_REQUIRE_PEERS=1, or CI set (VMW_REQUIRE_PEERS=0 overrides CI)
- *   findOnPath('kubectl')          // the executable's path, or undefined
+ *   findOnPath('go')               // the executable's path, or undefined
+ *   kubectlPath()                  // $VMW_E2E_KUBECTL, else kubectl on PATH
  *   skipReason('vcsim', missing)   // undefined when available; the reason to skip; throws when required
  *
  * Only erasable TypeScript here: scripts run this file directly with node's type stripping.
@@ -43,6 +44,11 @@ export function findOnPath(name: string, path: string = process.env.PATH ?? ''):
     }
   }
   return undefined
+}
+
+/** The kubectl the tests use: $VMW_E2E_KUBECTL, else the one on PATH. */
+export function kubectlPath(): string | undefined {
+  return process.env.VMW_E2E_KUBECTL || findOnPath('kubectl')
 }
 
 export class PeerMissingError extends Error {
