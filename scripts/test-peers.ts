@@ -47,7 +47,10 @@ function aptGet(): string[] | string {
   if (process.platform !== 'linux') return `this is ${process.platform}, not Debian or Ubuntu`
   if (!findOnPath('apt-get')) return 'there is no apt-get'
   if (process.getuid?.() === 0) return ['apt-get']
-  if (findOnPath('sudo') && ok(run('sudo', ['-n', 'true'], { timeout: MINUTE }))) return ['sudo', '-n', 'apt-get']
+  // sudo drops the environment: DEBIAN_FRONTEND goes through env.
+  if (findOnPath('sudo') && ok(run('sudo', ['-n', 'true'], { timeout: MINUTE }))) {
+    return ['sudo', '-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get']
+  }
   return 'apt-get needs root, and sudo asks for a password'
 }
 
