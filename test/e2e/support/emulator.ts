@@ -13,6 +13,7 @@
  *   server.requestsTo('token')            // the recorded requests one route (by name) received
  *   server.secrets()                      // every credential it knows or issued, and every Basic/Bearer value it saw
  *   await server.request('/path', { method, headers, body })   // a client that trusts server.ca, for assertions
+ *   await requestTrusting(url, ca, { method, headers, body })  // the same client for any server
  *   await server.close()                  // ends hung and trickling answers, closes every socket
  *
  * Faults (first registered applicable fault wins; each counts the requests its route received):
@@ -148,7 +149,35 @@ export interface ClientReply {
   body: string
 }
 
+export interface ClientOptions {
+  method?: string
+  headers?: Record<string, string>
+  body?: string
+}
+
 const STATUS_TEXT = http.STATUS_CODES
+
+/** One request on a new connection (http or https by the URL), trusting `ca` (PEM) when given. */
+export function requestTrusting(target: URL, ca: string, options: ClientOptions = {}): Promise<ClientReply> {
+  const transport = target.protocol === 'http:' ? http : https
+  // Node frames a DELETE's body only with a length (it does not chunk DELETE by default).
+  const length = options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      target,
+      { method: options.method ?? 'GET', headers: { ...length, ...options.headers }, ca: ca || undefined, agent: false },
+      (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }))
+        response.on('error', reject)
+      },
+    )
+    request.on('error', reject)
+    request.end(options.body)
+  })
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
@@ -277,26 +306,8 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
   }
 
   /** A plain client that trusts this server's certificate: for assertions such as "the token is dead". */
-  request(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<ClientReply> {
-    const target = new URL(path, this.url)
-    const transport = this.tlsMode === 'none' ? http : https
-    // Node frames a DELETE's body only with a length (it does not chunk DELETE by default).
-    const length = options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }
-    return new Promise((resolve, reject) => {
-      const request = transport.request(
-        target,
-        { method: options.method ?? 'GET', headers: { ...length, ...options.headers }, ca: this.ca || undefined, agent: false },
-        (response) => {
-          let body = ''
-          response.setEncoding('utf8')
-          response.on('data', (chunk: string) => (body += chunk))
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }))
-          response.on('error', reject)
-        },
-      )
-      request.on('error', reject)
-      request.end(options.body)
-    })
+  request(path: string, options: ClientOptions = {}): Promise<ClientReply> {
+    return requestTrusting(new URL(path, this.url), this.ca, options)
   }
 
   private later(ms: number, fn: () => void): void {

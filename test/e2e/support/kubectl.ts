@@ -1,42 +1,38 @@
 /**
- * A real kubectl against the emulators, when one is installed: the proof that what they serve is
- * what kubectl needs (the requests it sends are in notes/kubectl-requests.md). Debian's
- * `kubernetes-client` (1.20) and current kubectl (1.32) both pass the self-tests.
+ * A real kubectl against the emulators (a test peer, see peers.ts): Debian's kubernetes-client, or
+ * a kubectl already on PATH ($VMW_E2E_KUBECTL names another). The proof that a kubeconfig works with
+ * the real client. Checked with Debian's 1.20.2 and with Google Cloud's kubectl dispatcher (1.32,
+ * which asks GET /version?timeout=5s first to pick a version: do not count on the number of
+ * /version requests). Notes: kubectl.md, kubectl-requests.md.
  *
- *   KUBECTL                                   // its path: $VMW_E2E_KUBECTL, else `kubectl` on PATH; undefined if none
- *   KUBECTL_SKIP                              // '' or a note for test names: why kubectl tests are skipped
- *   const dir = kubectlDir()                  // a fresh temp dir (kubeconfig, manifests, discovery cache); removeDir(dir)
- *   const file = writeKubeconfig(dir, { server, ca, token, namespace })   // a hand-written kubeconfig, mode 0600
- *   const result = await kubectl(dir, file, ['get', '--raw', '/version'])  // { code, stdout, stderr }
+ *   KUBECTL                                   // its path, or undefined
+ *   KUBECTL_SKIP                              // '' or ' (skipped: why)' for test names; throws on import when peers are required
+ *   describe.skipIf(!KUBECTL)(`kubectl${KUBECTL_SKIP}`, () => { ... })
+ *   const dir = kubectlDir()                  // a fresh temp dir (kubeconfigs, kubectl's home and cache); removeDir(dir)
+ *   const file = writeKubeconfig(dir, { server, ca, token, namespace })   // mode 0600; without ca no certificate-authority-data
+ *   const result = await kubectl(dir, file, ['get', '--raw', '/version'], { HTTPS_PROXY: proxy.url })
+ *   result.code, result.stdout, result.stderr // code -1: killed or not started
+ *
+ * kubectl runs with PATH, HOME=dir and only the variables given: no KUBECONFIG, proxy or credential
+ * of the test process leaks in. Go's proxy rules skip loopback hosts (127.0.0.1, localhost): a proxy
+ * test needs a made-up host name that only the test proxy resolves.
  *
  * Only erasable TypeScript here.
  */
 import { execFile } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { kubectlPath, skipReason } from './peers.ts'
 
-function findKubectl(): string | undefined {
-  if (process.env.VMW_E2E_KUBECTL) return process.env.VMW_E2E_KUBECTL
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'kubectl')
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here
-    }
-  }
-  return undefined
-}
-
-export const KUBECTL = findKubectl()
-export const KUBECTL_SKIP = KUBECTL ? '' : ' (skipped: no kubectl on PATH; `apt-get install kubernetes-client` or set VMW_E2E_KUBECTL)'
+export const KUBECTL = kubectlPath()
+const skip = skipReason('kubectl', KUBECTL ? undefined : 'kubectl is not on PATH')
+export const KUBECTL_SKIP = skip ? ` (skipped: ${skip})` : ''
 
 export interface KubeconfigSpec {
   server: string
-  /** PEM of the CA to trust, embedded as certificate-authority-data. */
-  ca: string
+  /** PEM of the CA to trust, embedded as certificate-authority-data; none: system trust. */
+  ca?: string
   token: string
   namespace?: string
   /** Names of the cluster, user and context (default 'emulator'). */
@@ -68,7 +64,7 @@ export function writeKubeconfig(dir: string, spec: KubeconfigSpec, file = 'kubec
     `- name: ${name}`,
     '  cluster:',
     `    server: ${q(spec.server)}`,
-    `    certificate-authority-data: ${q(Buffer.from(spec.ca).toString('base64'))}`,
+    ...(spec.ca ? [`    certificate-authority-data: ${q(Buffer.from(spec.ca).toString('base64'))}`] : []),
     'users:',
     `- name: ${name}`,
     '  user:',
@@ -87,16 +83,23 @@ export function writeKubeconfig(dir: string, spec: KubeconfigSpec, file = 'kubec
   return path
 }
 
-/** Runs kubectl with this kubeconfig and a discovery cache in `dir`; a 60 s bound says only "not hung". */
-export function kubectl(dir: string, kubeconfig: string, args: string[]): Promise<KubectlResult> {
+/**
+ * Runs kubectl with this kubeconfig (none: it looks at KUBECONFIG in `env`, then HOME=dir), a
+ * discovery cache in `dir` and the variables of `env`; a 60 s bound says only "not hung".
+ */
+export function kubectl(
+  dir: string,
+  kubeconfig: string | undefined,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<KubectlResult> {
   if (!KUBECTL) throw new Error('kubectl is not installed')
-  const env = { ...process.env }
-  delete env.KUBECONFIG
+  const options = [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s']
   return new Promise((resolve) => {
     execFile(
       KUBECTL!,
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s', ...args],
-      { env, timeout: 60_000, encoding: 'utf8' },
+      [...options, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, timeout: 60_000, killSignal: 'SIGKILL', encoding: 'utf8' },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
         resolve({ code, stdout, stderr })
