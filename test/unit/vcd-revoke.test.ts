@@ -5,6 +5,7 @@ import { UntrustedStateError } from '../../src/errors.ts'
 import { createHttp } from '../../src/http/request.ts'
 import { readCloudDirectorError } from '../../src/providers/cloud-director-api.ts'
 import { vcd } from '../../src/providers/vcd.ts'
+import { Secrets } from '../../src/secrets.ts'
 import { recorder, rejectionOf, secretToken, type Seen } from './helpers.ts'
 
 const VCD = 'https://vcd.example.com'
@@ -32,7 +33,7 @@ describe('vcd: revoke', () => {
     })
     const accessToken = saved.accessToken ?? secretToken(64)
     const data: Record<string, string> = saved.apiVersion === undefined ? {} : { apiVersion: saved.apiVersion }
-    const context = { baseUrl: VCD, accessToken, data, send, log: { info() {}, warning() {}, debug() {} } }
+    const context = { baseUrl: VCD, accessToken, data, send, secrets: new Secrets(() => {}), log: { info() {}, warning() {}, debug() {} } }
     return { context, state: { accessToken }, sleeps }
   }
 

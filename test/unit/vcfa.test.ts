@@ -4,7 +4,7 @@ import type { Config, CredentialOf } from '../../src/config.ts'
 import { ProviderError, UntrustedStateError } from '../../src/errors.ts'
 import { createHttp } from '../../src/http/request.ts'
 import { tokenPaths, vcfa } from '../../src/providers/vcfa.ts'
-import { describeError } from '../../src/secrets.ts'
+import { describeError, Secrets } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { config, form, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 
@@ -412,7 +412,7 @@ describe('vcfa: revoke', () => {
       random: () => 0,
     })
     const accessToken = secretToken(64)
-    return { baseUrl: VCFA, accessToken, data, send, log: { info() {}, warning() {}, debug() {} } }
+    return { baseUrl: VCFA, accessToken, data, send, secrets: new Secrets(() => {}), log: { info() {}, warning() {}, debug() {} } }
   }
   function logoutAnswering(reply: Reply, seen: Seen[] = []) {
     nock(VCFA)
