@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ariaAutomation } from '../../src/providers/aria-automation.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
+import { sddcManager } from '../../src/providers/sddc-manager.ts'
 import { vcd } from '../../src/providers/vcd.ts'
 import { vcfa } from '../../src/providers/vcfa.ts'
 import { isLoopback, splitAtMarker, unsafeUrlReason } from '../../src/url.ts'
@@ -12,11 +13,12 @@ const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation'])
+    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation', 'sddc-manager'])
     expect(findProvider('vcfa')).toBe(vcfa)
     expect(findProvider('aria-automation')).toBe(ariaAutomation)
     expect(findProvider('csp')).toBe(csp)
     expect(findProvider('vcd')).toBe(vcd)
+    expect(findProvider('sddc-manager')).toBe(sddcManager)
     expect(findProvider('vcfa')).toBe(vcfa)
     for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
   })
@@ -50,7 +52,7 @@ describe('providers/index', () => {
 describe('provider-neutral core', () => {
   // Every name users call a provider by, and the protocol words only a provider knows.
   const PROVIDER_WORDS =
-    /\b(csp|vcd|vcfa|aria|vra|vrealize|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens)\b/i
+    /\b(csp|vcd|vcfa|aria|vra|vrealize|sddc|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens)\b/i
 
   function sourceFiles(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
