@@ -86,7 +86,7 @@ export const sddcManager: Provider<'password' | 'api-token'> = {
         org: '',
         // The guide's token has sub = the user name; what an API key's token holds is not documented.
         subject: credential.kind === 'password' ? credential.username : (stringClaim(claims, 'sub') ?? ''),
-        summaryRows: [['Revocation', 'ends the refresh token; the access token cannot be revoked and lives until it expires']],
+        summaryRows: [['Revoke covers', 'the refresh token only: the access token cannot be revoked and lives until it expires']],
         notices: lifetime.notice ? [lifetime.notice] : [],
         revokeData: { refreshTokenId: pair.refreshTokenId },
       }

@@ -182,7 +182,7 @@ describe('sddc-manager: main and post steps', () => {
     expect(state.data).toEqual({ refreshTokenId: id })
     expect(state.expiresAt).toBe(outputs['expires-at'])
     expect(core.messages('summary')[0]).toContain(
-      '| Revocation | ends the refresh token; the access token cannot be revoked and lives until it expires |',
+      '| Revoke covers | the refresh token only: the access token cannot be revoked and lives until it expires |',
     )
     expectMaskedBeforeUse(core, [accessToken, id])
 

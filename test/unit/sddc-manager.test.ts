@@ -101,7 +101,7 @@ describe('sddc-manager: the token pair', () => {
       expiresIn: expect.any(Number),
       org: '',
       subject: USER,
-      summaryRows: [['Revocation', 'ends the refresh token; the access token cannot be revoked and lives until it expires']],
+      summaryRows: [['Revoke covers', 'the refresh token only: the access token cannot be revoked and lives until it expires']],
       notices: [],
       revokeData: { refreshTokenId: id },
     })
