@@ -166,8 +166,9 @@ async function revokeRefreshToken({ baseUrl, accessToken, data, expiresAt, send,
   // found either; or the server no longer takes the token at all (401). A build that parses JSON
   // answers a bare id 400, one that reads the body raw answers the quoted id 404 (undocumented:
   // 404 is what the sibling refresh call declares for an unknown refresh token).
-  const gone = bare ? [asJson.status, bare.status].includes(404) && [400, 404].includes(bare.status) : false
-  if (gone || last.status === 401) {
+  const bothMalformed = asJson.status === 400 && bare?.status === 400
+  const gone = last.status === 401 || (bare !== undefined && [400, 404].includes(bare.status) && !bothMalformed)
+  if (gone) {
     const answers = bare ? `HTTP ${asJson.status} to the id as a JSON string, ${bare.status} to the bare id` : `HTTP ${last.status}`
     return `The ${TITLE} refresh token was already gone (${answers}): nothing left to revoke; ${lives}.`
   }
