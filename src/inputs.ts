@@ -19,12 +19,13 @@ export const DEFAULT_ENV_NAME = 'VMW_ACCESS_TOKEN'
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /**
  * Names that later steps' shells, runtimes, tools or the runner itself act on: setting one to a
- * token would change how they run (or fail them). Compared case-insensitively, as Windows does.
+ * token would change how they run (or fail them). Compared case-insensitively, as Windows does;
+ * Windows' own (SYSTEMROOT, APPDATA, ...), PowerShell's and Git Bash's (MSYS*) are among them.
  */
 const RESERVED_ENV_PREFIX =
-  /^(GITHUB_|RUNNER_|ACTIONS_|STATE_|INPUT_|NODE_|NPM_CONFIG_|YARN_|LD_|DYLD_|BASH_FUNC_|GIT_|SSH_|SSL_|CURL_|OPENSSL_|PYTHON|PERL|RUBY|JAVA_|_JAVA_|JDK_|DOTNET_|COMPLUS_|CORECLR_|GCONV_|MALLOC_|GLIBC_|LC_|DOCKER_)/i
+  /^(GITHUB_|RUNNER_|ACTIONS_|STATE_|INPUT_|NODE_|NPM_CONFIG_|YARN_|LD_|DYLD_|BASH_FUNC_|GIT_|SSH_|SSL_|CURL_|OPENSSL_|PYTHON|PERL|RUBY|JAVA_|_JAVA_|JDK_|DOTNET_|COMPLUS_|CORECLR_|GCONV_|MALLOC_|GLIBC_|LC_|DOCKER_|POWERSHELL_|MSYS|MINGW|COMMONPROGRAM|PROGRAMFILES)/i
 const RESERVED_ENV_NAME =
-  /^(PATH|PATHEXT|HOME|USER|CI|SHELL|SHELLOPTS|BASHOPTS|BASH_ENV|ENV|IFS|CDPATH|GLOBIGNORE|PROMPT_COMMAND|PS[0-4]|TMPDIR|TEMP|TMP|LANG|LANGUAGE|TZ|TZDIR|TERM|TERMINFO|EDITOR|VISUAL|PAGER|LESS|LESSOPEN|LESSCLOSE|ZDOTDIR|INPUTRC|HISTFILE|CLASSPATH|MAVEN_OPTS|GRADLE_OPTS|SBT_OPTS|REQUESTS_CA_BUNDLE|LOCPATH|NLSPATH|HOSTALIASES|RESOLV_HOST_CONF|COMSPEC|PSMODULEPATH|\w*_PROXY)$/i
+  /^(PATH|PATHEXT|HOME|USER|CI|SHELL|SHELLOPTS|BASHOPTS|BASH_ENV|ENV|IFS|CDPATH|GLOBIGNORE|PROMPT_COMMAND|PS[0-4]|TMPDIR|TEMP|TMP|LANG|LANGUAGE|TZ|TZDIR|TERM|TERMINFO|EDITOR|VISUAL|PAGER|LESS|LESSOPEN|LESSCLOSE|ZDOTDIR|INPUTRC|HISTFILE|CLASSPATH|MAVEN_OPTS|GRADLE_OPTS|SBT_OPTS|REQUESTS_CA_BUNDLE|LOCPATH|NLSPATH|HOSTALIASES|RESOLV_HOST_CONF|COMSPEC|PSMODULEPATH|PSEXECUTIONPOLICYPREFERENCE|SYSTEMROOT|SYSTEMDRIVE|WINDIR|USERPROFILE|APPDATA|LOCALAPPDATA|PROGRAMDATA|ALLUSERSPROFILE|CHERE_INVOKING|KUBECONFIG|\w*_PROXY)$/i
 /** Printable ASCII without spaces: every credential the providers issue is of this alphabet. */
 const CREDENTIAL_CHARS = /^[\x21-\x7e]+$/
 const MAX_SECRET_LENGTH = 8192
@@ -240,9 +241,10 @@ function parseUrl(provider: Provider, raw: string): { baseUrl: string; orgFromUr
     throw new InputError('url', 'must not have a query string (?...); credentials never go in a URL. Give the base address only.')
   }
   if (unsafeUrlReason(url)) {
+    // The raw value, whole: URL lowercases the host, a form of a secret that no mask would match.
     throw new InputError(
       'url',
-      `must use https:// (got ${url.protocol}//${url.host}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
+      `must use https:// (got ${quoteValue(raw)}); plain http is allowed only for loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
     )
   }
   return provider.resolveUrl(url)

@@ -13,11 +13,13 @@ const MIN_PIECE = 8
 /** Values shorter than this are never registered: masking "ab" would garble the whole log. */
 const MIN_SECRET = 4
 const REDACTED = '***'
-/** A JWT, or the first two parts of one cut short. */
-const JWT = /eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g
-/** A token field of a JSON answer, its value possibly cut off with the body. */
+/**
+ * A token field of a JSON answer, its value possibly cut off with the body. Like every pattern run
+ * over an answer, linear in its size: a match starts only at a quoted field name, and the value
+ * stops at the next quote, where the next field would start.
+ */
 const TOKEN_FIELD = /"(?:access_token|refresh_token|id_token|token|accessToken|refreshToken|idToken)"\s*:\s*"([^"\\]*)/g
-/** The same as a form or query parameter. */
+/** The same as a form or query parameter (linear too: a name starts each match, a separator ends it). */
 const TOKEN_PARAMETER = /(?:^|[?&\s])(?:access_token|refresh_token|id_token|api_token)=([^&\s"]+)/g
 /** A hostile answer full of tokens must not flood the log with ::add-mask:: lines. */
 const MAX_MASKS_PER_TEXT = 32
@@ -25,7 +27,10 @@ const MAX_MASKS_PER_TEXT = 32
 export class Secrets {
   /** Every registered value. */
   private readonly values = new Set<string>()
-  /** Every MIN_PIECE-character piece of every registered value. */
+  /**
+   * Every MIN_PIECE-character piece of every registered value, and of its lower-case form: URL
+   * lowercases a host, so a secret pasted into url shows lower-cased wherever the host is named.
+   */
   private readonly pieces = new Set<string>()
   /** Registered values shorter than MIN_PIECE: hidden only whole. */
   private readonly shortValues: string[] = []
@@ -44,7 +49,9 @@ export class Secrets {
       if (secret.length < MIN_SECRET || this.values.has(secret)) continue
       this.values.add(secret)
       if (secret.length < MIN_PIECE) this.shortValues.push(secret)
-      for (let i = 0; i + MIN_PIECE <= secret.length; i++) this.pieces.add(secret.slice(i, i + MIN_PIECE))
+      for (const form of new Set([secret, secret.toLowerCase()])) {
+        for (let i = 0; i + MIN_PIECE <= form.length; i++) this.pieces.add(form.slice(i, i + MIN_PIECE))
+      }
       this.addMask(secret)
     }
   }
@@ -56,13 +63,10 @@ export class Secrets {
    */
   maskTokensIn(text: string): void {
     let masked = 0
-    for (const pattern of [TOKEN_FIELD, TOKEN_PARAMETER, JWT]) {
-      for (const match of text.matchAll(pattern)) {
-        const value = match[1] ?? match[0]
-        if (value.length < MIN_PIECE || this.isHidden(value)) continue
-        if (++masked > MAX_MASKS_PER_TEXT) return
-        this.mask(value)
-      }
+    for (const value of tokenLookingValues(text)) {
+      if (value.length < MIN_PIECE || this.isHidden(value)) continue
+      if (++masked > MAX_MASKS_PER_TEXT) return
+      this.mask(value)
     }
   }
 
@@ -92,7 +96,7 @@ export class Secrets {
     for (const secret of this.shortValues) {
       for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) hide(at, at + secret.length)
     }
-    for (const match of text.matchAll(JWT)) hide(match.index, match.index + match[0].length)
+    for (const [from, to] of jwtSpans(text)) hide(from, to)
     if (!any) return text
     let out = ''
     for (let i = 0; i < text.length; i++) {
@@ -106,10 +110,62 @@ export class Secrets {
 /**
  * Hides the tail of a token that an error message quotes after a run of x's ("Invalid refresh
  * token: xxxxx...tN3NK", as the VMware identity service writes it): a tail of a few characters is
- * too short for the redaction of secret pieces to catch.
+ * too short for the redaction of secret pieces to catch. A match starts only where a run of x's
+ * starts (the lookbehind): otherwise a long run of x's would be tried from each of its x's, to its
+ * end and back, in time quadratic in the message. The matches are the same: one that starts inside
+ * a run would have started at the run's first x.
  */
 export function hideEchoedTokenTails(message: string): string {
-  return message.replace(/(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***')
+  return message.replace(/(?<!x)(x{3,}\.{2,})[A-Za-z0-9_~-]+/g, '$1***')
+}
+
+/** Token fields, token parameters and JWTs in text, in that order. */
+function* tokenLookingValues(text: string): Generator<string> {
+  for (const match of text.matchAll(TOKEN_FIELD)) yield match[1]
+  for (const match of text.matchAll(TOKEN_PARAMETER)) yield match[1]
+  for (const [from, to] of jwtSpans(text)) yield text.slice(from, to)
+}
+
+/** A character of a JWT's base64url parts: [A-Za-z0-9_-]. */
+function isJwtChar(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 45 || code === 95
+}
+
+/** The end of the run of JWT characters that starts at `from`. */
+function jwtRunEnd(text: string, from: number): number {
+  let at = from
+  while (at < text.length && isJwtChar(text.charCodeAt(at))) at++
+  return at
+}
+
+/**
+ * Where the JWTs in text are, or the first two parts of one cut short: exactly what
+ * /eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g matches, in one pass over the text.
+ * The regex itself, after each 'eyJ' of a long run without a dot, runs to the run's end and back:
+ * time quadratic in the run, minutes for an answer of 'eyJ' repeated to 1 MiB. A match can only
+ * start in a run of JWT characters that a '.' ends, at the run's first 'eyJ' with 6 more after it.
+ */
+export function* jwtSpans(text: string): Generator<[number, number]> {
+  let at = 0
+  while (at < text.length) {
+    if (!isJwtChar(text.charCodeAt(at))) {
+      at++
+      continue
+    }
+    const header = jwtRunEnd(text, at)
+    let start = -1
+    if (text[header] === '.') {
+      for (let i = at; i + 9 <= header && start === -1; i++) if (text.startsWith('eyJ', i)) start = i
+    }
+    const payload = start === -1 ? -1 : jwtRunEnd(text, header + 1)
+    if (start === -1 || payload - header - 1 < 4) {
+      at = header
+      continue
+    }
+    const end = text[payload] === '.' ? jwtRunEnd(text, payload + 1) : payload
+    yield [start, end]
+    at = end
+  }
 }
 
 /** A log whose every line is redacted, made printable and bounded before it reaches the runner. */

@@ -15,9 +15,27 @@ export function printable(text: string): string {
   return text.replace(CONTROL, ' ')
 }
 
-/** One printable line of at most `max` characters. */
+/**
+ * The runner's legacy command form `##[name props]data`, which it finds anywhere in a line
+ * (actions/runner src/Runner.Common/ActionCommand.cs TryParse: `message.IndexOf("##[")`, the fallback
+ * of ActionCommandManager.TryProcessCommand). That IndexOf compares by culture (ICU), which skips
+ * characters of no weight (zero-width, format and many combining characters), so a '#' is a start
+ * wherever '#' and '[' follow with only non-ASCII characters between.
+ */
+const LEGACY_COMMAND = /#(?=[^\x20-\x7e]*#[^\x20-\x7e]*\[)/g
+/**
+ * The `::name::` form, read where a line starts with '::' after white space (ActionCommand.cs
+ * TryParseV2: `message.TrimStart()`, then `StartsWith("::")`, also by culture).
+ */
+const COMMAND_AT_START = /^([^\x21-\x7e]*):(?=[^\x20-\x7e]*:)/
+
+/**
+ * One printable line of at most `max` characters that the runner reads as text, never as a
+ * workflow command: a space after the first '#' of `##[` and after a leading ':' of `::`. A space is
+ * visible and has a weight in every comparison the runner makes; a zero-width joiner would not.
+ */
 export function logLine(text: string, max = MAX_LINE): string {
-  const line = printable(text)
+  const line = printable(text).replace(LEGACY_COMMAND, '# ').replace(COMMAND_AT_START, '$1: ')
   return line.length > max ? `${line.slice(0, max - 20)}... (${line.length - max + 20} more)` : line
 }
 

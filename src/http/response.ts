@@ -96,7 +96,7 @@ export function responseReason(response: Pick<HttpResponse, 'status' | 'statusTe
   const body = response.body.trim()
   if (!body) return `${status}, empty body`
   if (looksLikeHtml(body)) {
-    const title = isSuccess(response) ? undefined : /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
+    const title = isSuccess(response) ? undefined : htmlTitle(body)?.trim()
     return `${status}, an HTML page${title ? ` ("${excerpt(decodeXml(title), 100)}")` : ''} instead of an API answer: a proxy, firewall or outage page?`
   }
   if (isSuccess(response)) return `${status} with ${describeBody(body)}`
@@ -120,6 +120,29 @@ function describeBody(body: string): string {
   return `a body that is not JSON (${size})`
 }
 
+/**
+ * The text of a page's title: what /<title[^>]*>([^<]*)<\/title>/i finds, in one pass. The regex
+ * itself runs to the body's end and back after each '<title' that no '>' follows: time quadratic
+ * in the body. When one '<title' fails, so does every other before the '<' that ended its text.
+ */
+export function htmlTitle(body: string): string | undefined {
+  const open = /<title/gi
+  const close = /<\/title>/iy
+  for (let from = 0; ;) {
+    open.lastIndex = from
+    const tag = open.exec(body)
+    if (!tag) return undefined
+    const textStart = body.indexOf('>', tag.index + tag[0].length) + 1
+    if (textStart === 0) return undefined
+    const textEnd = body.indexOf('<', textStart)
+    if (textEnd === -1) return undefined
+    close.lastIndex = textEnd
+    if (close.test(body)) return body.slice(textStart, textEnd)
+    from = textEnd
+  }
+}
+
+/** Linear: `^` anchors the first branch, and the second is a literal. */
 export function looksLikeHtml(body: string): boolean {
   return /^\s*(<!doctype html|<html)|<body[\s>]/i.test(body)
 }

@@ -90,8 +90,36 @@ export function readCloudDirectorError(body: string): string | undefined {
     const parts = [json.minorErrorCode, json.message].filter((part): part is string => typeof part === 'string' && part !== '')
     return parts.length ? [...new Set(parts)].join(': ') : undefined
   }
-  const message = /<(?:\w+:)?Error\b[^>]*\bmessage="([^"]*)"/i.exec(body)?.[1]
+  const message = xmlErrorMessage(body)
   return message ? decodeXml(message) : undefined
+}
+
+/**
+ * The message attribute of an XML <Error>: what /<(?:\w+:)?Error\b[^>]*\bmessage="([^"]*)"/i finds,
+ * in one pass. The regex itself runs to the body's end and back after each '<Error' that no '>'
+ * follows: time quadratic in the body. Its greedy [^>]* takes the tag's last message=" that a quote
+ * closes; a tag without one fails, and so does every tag that starts inside it.
+ */
+function xmlErrorMessage(body: string): string | undefined {
+  const tag = /<(?:\w+:)?Error\b/gi
+  const attribute = /\bmessage="/gi
+  const valueAt = (at: number): string | undefined => {
+    const end = body.indexOf('"', at)
+    return end === -1 ? undefined : body.slice(at, end)
+  }
+  for (let from = 0; from < body.length;) {
+    tag.lastIndex = from
+    const found = tag.exec(body)
+    if (!found) return undefined
+    const start = found.index + found[0].length
+    const close = body.indexOf('>', start)
+    const end = close === -1 ? body.length : close
+    // Tag boundaries: `Error\b` keeps a word character from starting the slice, so \b reads the same in it.
+    const values = [...body.slice(start, end).matchAll(attribute)].map((match) => start + match.index + match[0].length)
+    if (values.length) return valueAt(values.at(-1)!) ?? (values.length > 1 ? valueAt(values.at(-2)!) : undefined)
+    from = end
+  }
+  return undefined
 }
 
 /**
@@ -130,10 +158,10 @@ function lookUpVersions(
 /** The highest API version the server supports: numeric order, no pre-releases, deprecated last. */
 export function highestVersion(xml: string): string | undefined {
   const found: { version: string; deprecated: boolean }[] = []
-  for (const match of xml.matchAll(/<(?:\w+:)?VersionInfo\b([^>]*)>([\s\S]*?)<\/(?:\w+:)?VersionInfo>/g)) {
-    const version = /<(?:\w+:)?Version>\s*([^<\s]+)\s*</.exec(match[2])?.[1]
+  for (const entry of versionInfos(xml)) {
+    const version = /<(?:\w+:)?Version>\s*([^<\s]+)\s*</.exec(entry.content)?.[1]
     if (version && API_VERSION.test(version)) {
-      found.push({ version, deprecated: /\bdeprecated\s*=\s*"true"/i.test(match[1]) })
+      found.push({ version, deprecated: /\bdeprecated\s*=\s*"true"/i.test(entry.attributes) })
     }
   }
   const current = found.filter((entry) => !entry.deprecated)
@@ -141,6 +169,30 @@ export function highestVersion(xml: string): string | undefined {
     .map((entry) => entry.version)
     .sort(compareVersions)
     .at(-1)
+}
+
+/**
+ * The <VersionInfo> elements of a version list: what
+ * /<(?:\w+:)?VersionInfo\b([^>]*)>([\s\S]*?)<\/(?:\w+:)?VersionInfo>/g finds, in one pass. The regex
+ * itself runs to the body's end after each opening tag that no '>' or no closing tag follows: time
+ * quadratic in the body. When one opening tag lacks either, every later one does too.
+ */
+function* versionInfos(xml: string): Generator<{ attributes: string; content: string }> {
+  const open = /<(?:\w+:)?VersionInfo\b/g
+  const close = /<\/(?:\w+:)?VersionInfo>/g
+  for (let from = 0; ;) {
+    open.lastIndex = from
+    const tag = open.exec(xml)
+    if (!tag) return
+    const attributesStart = tag.index + tag[0].length
+    const attributesEnd = xml.indexOf('>', attributesStart)
+    if (attributesEnd === -1) return
+    close.lastIndex = attributesEnd + 1
+    const end = close.exec(xml)
+    if (!end) return
+    yield { attributes: xml.slice(attributesStart, attributesEnd), content: xml.slice(attributesEnd + 1, end.index) }
+    from = end.index + end[0].length
+  }
 }
 
 export function compareVersions(a: string, b: string): number {

@@ -6,20 +6,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ARIA_ACCESS_TOKEN_SECONDS, ARIA_CATALOG_ITEMS_PATH, ARIA_LOGIN_PATH, AriaEmulator } from './support/aria-emulator.ts'
 import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let aria: AriaEmulator
 
-beforeAll(async () => {
-  aria = await new AriaEmulator().start()
-})
-afterAll(async () => {
-  await aria?.close()
-})
-afterEach(() => aria.reset())
+shareEmulators(async () => [(aria = await new AriaEmulator().start())])
 
 function inputs(server: AriaEmulator, extra: Record<string, string>): Record<string, string> {
   return {

@@ -3,7 +3,7 @@
  * private CA: it answers as its header comment (and notes/aria-protocol.md) says, so that the
  * provider's e2e tests can rely on it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ARIA_ACCESS_TOKEN_SECONDS,
   ARIA_CATALOG_ITEMS_PATH,
@@ -14,16 +14,11 @@ import {
 } from './support/aria-emulator.ts'
 import type { ClientReply } from './support/emulator.ts'
 import { nowSeconds, readJwt } from './support/jwt.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let aria: AriaEmulator
 
-beforeAll(async () => {
-  aria = await new AriaEmulator().start()
-})
-afterAll(async () => {
-  await aria?.close()
-})
-afterEach(() => aria.reset())
+shareEmulators(async () => [(aria = await new AriaEmulator().start())])
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' }
 

@@ -2,25 +2,17 @@
  * End to end, CSP: the built dist/index.js run as the runner runs it (support/runner.ts) against
  * the CSP emulator (support/csp-emulator.ts) over TLS with a private CA. Every run is leak-scanned.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
 import { readJwt } from './support/jwt.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 const DAY_MS = 86_400_000
 
 let csp: CspEmulator
 
-beforeAll(async () => {
-  csp = await new CspEmulator({ apiTokenExpiresInDays: 5 }).start()
-})
-afterAll(async () => {
-  await csp?.close()
-})
-afterEach(() => {
-  csp.clearFaults()
-  csp.clearRequests()
-})
+shareEmulators(async () => [(csp = await new CspEmulator({ apiTokenExpiresInDays: 5 }).start())])
 
 /** Inputs for the emulator: its url and CA, short limits so that failures stay fast. */
 function inputs(extra: Record<string, string>): Record<string, string> {

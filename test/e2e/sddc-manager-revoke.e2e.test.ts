@@ -4,19 +4,14 @@
  * be (one that parses JSON, one that reads the body raw); a token already gone is success; a failure is
  * a warning; a step that fails after the pair was issued revokes it at once. Every run is leak-scanned.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SddcManagerEmulator, type SddcRevokeForm } from './support/sddc-manager-emulator.ts'
 import { assertNoLeaks, runJob, runStep, type JobResult } from './support/runner.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let sddc: SddcManagerEmulator
 
-beforeAll(async () => {
-  sddc = await new SddcManagerEmulator().start()
-})
-afterAll(async () => {
-  await sddc?.close()
-})
-afterEach(() => sddc.reset())
+shareEmulators(async () => [(sddc = await new SddcManagerEmulator().start())])
 
 function inputsOf(extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -8,16 +8,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SDDC_ACCESS_TOKEN_SECONDS, SDDC_DOMAINS_PATH, SDDC_TOKENS_PATH, SddcManagerEmulator } from './support/sddc-manager-emulator.ts'
 import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let sddc: SddcManagerEmulator
 let scripts: string
 
-beforeAll(async () => {
-  sddc = await new SddcManagerEmulator().start()
+shareEmulators(async () => [(sddc = await new SddcManagerEmulator().start())])
+
+beforeAll(() => {
   scripts = mkdtempSync(join(tmpdir(), 'vmw-e2e-sddc-'))
   // A later step of the job: lists the workload domains with the token from VMW_ACCESS_TOKEN.
   writeFileSync(
@@ -35,11 +37,9 @@ https.get(process.env.SDDC_URL + '${SDDC_DOMAINS_PATH}', { ca: process.env.SDDC_
 `,
   )
 })
-afterAll(async () => {
-  await sddc?.close()
+afterAll(() => {
   if (scripts) rmSync(scripts, { recursive: true, force: true })
 })
-afterEach(() => sddc.reset())
 
 function inputs(server: SddcManagerEmulator, extra: Record<string, string> = {}): Record<string, string> {
   return {

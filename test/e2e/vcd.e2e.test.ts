@@ -3,23 +3,15 @@
  * against the VCD emulator (support/vcd-emulator.ts) over TLS with a private CA. Every run is
  * leak-scanned.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConnectProxy } from './support/tcp.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let vcd: VcdEmulator
 
-beforeAll(async () => {
-  vcd = await new VcdEmulator().start()
-})
-afterAll(async () => {
-  await vcd?.close()
-})
-afterEach(() => {
-  vcd.clearFaults()
-  vcd.clearRequests()
-})
+shareEmulators(async () => [(vcd = await new VcdEmulator().start())])
 
 function inputs(server: VcdEmulator, extra: Record<string, string>): Record<string, string> {
   return { provider: 'vcd', url: server.url, 'ca-certificate': server.ca, 'timeout-seconds': '5', 'max-attempts': '2', ...extra }

@@ -3,9 +3,12 @@
  * header comment says (what the sources say the appliance does), or the e2e tests of
  * `provider: vcfa` would prove nothing.
  */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClientReply } from './support/emulator.ts'
-import { VCFA_TOKEN_PATHS, VcfaEmulator, type VcfaOptions, type VcfaTokenForm } from './support/vcfa-emulator.ts'
+import type { ClientReply, EmulatorServer } from './support/emulator.ts'
+import { KUBECTL_SKIP, kubectl, kubectlDir, removeDir, writeKubeconfig } from './support/kubectl.ts'
+import { VCFA_KUBERNETES_PATH, VCFA_TOKEN_PATHS, VcfaEmulator, type VcfaOptions, type VcfaTokenForm } from './support/vcfa-emulator.ts'
 import { VCD_SESSION_PATH } from './support/vcd-emulator.ts'
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
@@ -16,8 +19,10 @@ async function start(options: VcfaOptions = {}): Promise<VcfaEmulator> {
   emulators.push(emulator)
   return emulator
 }
+const dirs: string[] = []
 afterAll(async () => {
   await Promise.all(emulators.map((emulator) => emulator.close()))
+  for (const dir of dirs) removeDir(dir)
 })
 
 function exchange(emulator: VcfaEmulator, form: VcfaTokenForm, org: string, token: string): Promise<ClientReply> {
@@ -233,4 +238,169 @@ describe('VCF Automation emulator: versions, session, logout', () => {
     expect(refused.status).toBe(401)
     expect(JSON.parse(refused.body)).toMatchObject({ kind: 'Status', code: 401 })
   })
+})
+
+const NAMESPACES = `${VCFA_KUBERNETES_PATH}/apis/infrastructure.cci.vmware.com`
+
+/** A GET as go-vcloud-director's newEntityRequest sends it: `bearer` in lower case, the token-type header. */
+function cci(server: EmulatorServer, path: string, accessToken: string): Promise<ClientReply> {
+  return server.request(path, {
+    headers: { Authorization: `bearer ${accessToken}`, 'X-Vmware-Vcloud-Token-Type': 'Bearer', 'Content-Type': 'application/json' },
+  })
+}
+
+function lookup(vcfa: VcfaEmulator, accessToken: string, name: string, version = 'v1alpha3'): Promise<ClientReply> {
+  return cci(vcfa, `${NAMESPACES}/${version}/namespaces/${vcfa.project}/supervisornamespaces/${name}`, accessToken)
+}
+
+describe('VCF Automation emulator: /cci/kubernetes and the supervisor namespaces', () => {
+  let vcfa: VcfaEmulator
+  let token: string
+  beforeAll(async () => {
+    vcfa = await start()
+    token = await accessTokenOf(vcfa, 'acme', vcfa.tenantToken)
+  })
+
+  it('/version and discovery: the CCI groups, v1alpha3 preferred', async () => {
+    expect(JSON.parse((await cci(vcfa, `${VCFA_KUBERNETES_PATH}/version`, token)).body)).toMatchObject({ major: '1' })
+    const groups = JSON.parse((await cci(vcfa, `${VCFA_KUBERNETES_PATH}/apis`, token)).body) as { groups: { name: string }[] }
+    expect(groups.groups.map((group) => group.name)).toEqual(['infrastructure.cci.vmware.com', 'project.cci.vmware.com'])
+    expect(JSON.parse((await cci(vcfa, NAMESPACES, token)).body)).toMatchObject({
+      kind: 'APIGroup',
+      preferredVersion: { groupVersion: 'infrastructure.cci.vmware.com/v1alpha3' },
+    })
+    const project = await cci(vcfa, `${VCFA_KUBERNETES_PATH}/apis/project.cci.vmware.com/v1alpha2/projects/${vcfa.project}`, token)
+    expect(JSON.parse(project.body)).toMatchObject({ kind: 'Project', metadata: { name: vcfa.project } })
+  })
+
+  it('a ready namespace: Ready True, phase CREATED, namespaceEndpointURL on this server', async () => {
+    const reply = await lookup(vcfa, token, vcfa.readyNamespace)
+    expect(reply.status).toBe(200)
+    const object = JSON.parse(reply.body) as { apiVersion: string; kind: string; metadata: object; status: Record<string, unknown> }
+    expect(object).toMatchObject({
+      apiVersion: 'infrastructure.cci.vmware.com/v1alpha3',
+      kind: 'SupervisorNamespace',
+      metadata: { name: vcfa.readyNamespace, namespace: vcfa.project },
+      spec: { className: 'small', regionName: 'region-1', vpcName: 'region-1-default-vpc' },
+      status: { phase: 'CREATED', namespaceEndpointURL: `${vcfa.url}/endpoints/${vcfa.project}/${vcfa.readyNamespace}` },
+    })
+    expect(object.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }))
+  })
+
+  it('not ready: Ready False, phase CREATING, no endpoint; ready without an endpoint; a missing one is a 404 Status', async () => {
+    const pending = JSON.parse((await lookup(vcfa, token, vcfa.pendingNamespace)).body) as { status: Record<string, unknown> }
+    expect(pending.status).toMatchObject({ phase: 'CREATING' })
+    expect(pending.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False' }))
+    expect(pending.status).not.toHaveProperty('namespaceEndpointURL')
+    const endpointless = JSON.parse((await lookup(vcfa, token, vcfa.endpointlessNamespace)).body) as { status: Record<string, unknown> }
+    expect(endpointless.status.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }))
+    expect(endpointless.status).not.toHaveProperty('namespaceEndpointURL')
+
+    const missing = await lookup(vcfa, token, 'no-such-ns')
+    expect(missing.status).toBe(404)
+    expect(JSON.parse(missing.body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'supervisornamespaces.infrastructure.cci.vmware.com "no-such-ns" not found',
+      reason: 'NotFound',
+      details: { name: 'no-such-ns', group: 'infrastructure.cci.vmware.com', kind: 'supervisornamespaces' },
+      code: 404,
+    })
+  })
+
+  it('a version not served is a 404 without details.name; another org is 403; a dead token 401', async () => {
+    const old = await lookup(vcfa, token, vcfa.readyNamespace, 'v1alpha2')
+    expect(old.status).toBe(404)
+    expect(JSON.parse(old.body)).toMatchObject({ reason: 'NotFound', details: {} })
+    const provider = await accessTokenOf(vcfa, '', vcfa.providerToken)
+    const forbidden = await lookup(vcfa, provider, vcfa.readyNamespace)
+    expect(forbidden.status).toBe(403)
+    expect(JSON.parse(forbidden.body)).toMatchObject({ reason: 'Forbidden', details: { group: 'infrastructure.cci.vmware.com' } })
+    const spent = await accessTokenOf(vcfa, 'acme', vcfa.tenantToken)
+    await session(vcfa, spent, 'DELETE')
+    expect((await lookup(vcfa, spent, vcfa.readyNamespace)).status).toBe(401)
+  })
+
+  it("supervisorNamespaceVersions ['v1alpha2'] (VCF Automation 9.0): v1alpha2 answers, v1alpha3 is 404", async () => {
+    const old = await start({ supervisorNamespaceVersions: ['v1alpha2'] })
+    const oldToken = await accessTokenOf(old, 'acme', old.tenantToken)
+    expect(JSON.parse((await lookup(old, oldToken, old.readyNamespace, 'v1alpha2')).body)).toMatchObject({
+      apiVersion: 'infrastructure.cci.vmware.com/v1alpha2',
+      status: { phase: 'CREATED' },
+    })
+    expect((await lookup(old, oldToken, old.readyNamespace)).status).toBe(404)
+  })
+
+  it('the namespace endpoint takes the same token: its own namespace only; a namespace added later gets one too', async () => {
+    const base = `/endpoints/${vcfa.project}/${vcfa.readyNamespace}`
+    expect((await cci(vcfa, `${base}/version`, token)).status).toBe(200)
+    const put = await vcfa.request(`${base}/api/v1/namespaces/${vcfa.readyNamespace}/configmaps`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: { a: '1' } }),
+    })
+    expect(put.status).toBe(201)
+    expect(vcfa.namespaceApis.get(`${vcfa.project}/${vcfa.readyNamespace}`)?.get('configmaps', vcfa.readyNamespace, 'app')).toBeDefined()
+    expect((await cci(vcfa, `${base}/api/v1/namespaces/other/configmaps`, token)).status).toBe(403)
+    expect((await cci(vcfa, `${base}/version`, 'not-a-token')).status).toBe(401)
+
+    vcfa.addSupervisorNamespace({ project: vcfa.project, name: 'later-ns' })
+    expect((await cci(vcfa, `/endpoints/${vcfa.project}/later-ns/api/v1/namespaces/later-ns/configmaps`, token)).status).toBe(200)
+  })
+
+  for (const mode of ['server', 'server-other-ca'] as const) {
+    it(`namespaceEndpoints '${mode}': the endpoint is on a second server${mode === 'server' ? ' with the same CA' : ' another CA signed'}`, async () => {
+      const split = await start({ namespaceEndpoints: mode })
+      const splitToken = await accessTokenOf(split, 'acme', split.tenantToken)
+      const server = split.namespaceServer!
+      const url = (JSON.parse((await lookup(split, splitToken, split.readyNamespace)).body) as { status: { namespaceEndpointURL: string } })
+        .status.namespaceEndpointURL
+      expect(url).toBe(`${server.url}/endpoints/${split.project}/${split.readyNamespace}`)
+      expect(server.ca === split.ca).toBe(mode === 'server')
+      expect((await cci(server, `${new URL(url).pathname}/version`, splitToken)).status).toBe(200)
+      expect(split.secrets()).toContain(splitToken)
+    })
+  }
+})
+
+describe(`VCF Automation emulator: a real kubectl on /cci/kubernetes and a namespace endpoint${KUBECTL_SKIP}`, () => {
+  it.skipIf(KUBECTL_SKIP !== '')(
+    'org level: get --raw <path>/version and the supervisor namespace; namespace level: apply a ConfigMap',
+    async () => {
+      const vcfa = await start()
+      const token = await accessTokenOf(vcfa, 'acme', vcfa.tenantToken)
+      const dir = kubectlDir()
+      dirs.push(dir)
+      const org = writeKubeconfig(dir, { server: `${vcfa.url}${VCFA_KUBERNETES_PATH}`, ca: vcfa.ca, token, name: 'acme' }, 'org')
+      // `get --raw` takes a path from the host's root, not from the server URL's path (client-go RequestURI).
+      const raw = await kubectl(dir, org, ['get', '--raw', '/version'])
+      expect(raw.stderr).toContain('NotFound')
+      const version = await kubectl(dir, org, ['get', '--raw', `${VCFA_KUBERNETES_PATH}/version`])
+      expect(version.code, version.stderr).toBe(0)
+      expect(JSON.parse(version.stdout)).toMatchObject({ major: '1' })
+      const endpoint = await kubectl(dir, org, [
+        'get',
+        'supervisornamespaces.infrastructure.cci.vmware.com',
+        vcfa.readyNamespace,
+        '-n',
+        vcfa.project,
+        '-o',
+        'jsonpath={.status.namespaceEndpointURL}',
+      ])
+      expect(endpoint.code, endpoint.stderr).toBe(0)
+      expect(endpoint.stdout).toBe(vcfa.namespaceEndpointUrl(vcfa.project, vcfa.readyNamespace))
+
+      const namespaced = writeKubeconfig(dir, { server: endpoint.stdout, ca: vcfa.ca, token, namespace: vcfa.readyNamespace }, 'namespace')
+      const manifest = join(dir, 'app.yaml')
+      writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: blue\n')
+      const applied = await kubectl(dir, namespaced, ['apply', '-f', manifest])
+      expect(applied.code, applied.stderr).toBe(0)
+      const api = vcfa.namespaceApis.get(`${vcfa.project}/${vcfa.readyNamespace}`)!
+      expect(api.get('configmaps', vcfa.readyNamespace, 'app')?.data).toEqual({ mode: 'blue' })
+      const seen = vcfa.requests.filter((request) => request.route?.startsWith('endpoint-') || request.route?.startsWith('kubernetes-'))
+      expect(seen.every((request) => request.headers.authorization === `Bearer ${token}` && !request.url.includes(token))).toBe(true)
+    },
+  )
 })

@@ -1,14 +1,12 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import { describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
-import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-
-type ApiToken = CredentialOf<'api-token'>
+import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen, networkError } from './helpers.ts'
+import { apiTokenConfig, type ApiToken, expectCredentialPost, failedExchange, registryEntry, tokenOf } from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
 const LOGIN_PATH = '/iaas/api/login'
@@ -18,19 +16,8 @@ const ASSUMED = 'assuming the documented 8 hours, so expires-at is an estimate: 
 const NEW_TOKEN_ADVICE =
   "Make a new one (in the Aria Automation UI, or with POST /csp/gateway/am/api/login?access_token and the user's name and password, as the README shows) and update the secret."
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
-
 function ariaConfig(overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {
-  return config({ provider: 'aria-automation', baseUrl: ARIA, credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
-}
-
-function tokenOf(cfg: Config): string {
-  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
-  return cfg.credential.token
+  return apiTokenConfig('aria-automation', ARIA, overrides)
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -61,13 +48,11 @@ function onLogin(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>,
 
 async function failureOf(reply: Reply, cfg = ariaConfig({ maxAttempts: 4 })) {
   nock.cleanAll()
-  const h = harness(cfg)
   const seen: Seen[] = []
   onLogin(seen, () => reply)
   // A retry would find this one and succeed: the test sees it as a second request.
   nock(ARIA).post(LOGIN_PATH).optionally().reply(200, answer().body)
-  const error = await rejectionOf(ariaAutomation.exchange(h.context))
-  return { error, seen, h, printed: describeError(error, h.secrets) }
+  return { ...(await failedExchange(ariaAutomation, cfg)), seen }
 }
 
 describe('aria-automation: the exchange', () => {
@@ -83,16 +68,9 @@ describe('aria-automation: the exchange', () => {
     const after = Date.now()
 
     expect(seen).toHaveLength(1)
-    expect(seen[0].method).toBe('POST')
+    expectCredentialPost(seen[0], 'application/json')
     expect(seen[0].url.origin + seen[0].url.pathname).toBe(`${ARIA}${LOGIN_PATH}`)
-    expect(seen[0].url.search).toBe('')
     expect(seen[0].body).toBe(JSON.stringify({ refreshToken: tokenOf(cfg) }))
-    expect(seen[0].headers).toMatchObject({
-      'content-type': 'application/json',
-      accept: 'application/json',
-      'user-agent': 'vmw-token-action/test',
-    })
-    expect(seen[0].headers.authorization).toBeUndefined()
 
     expect(result).toEqual({
       accessToken: token,
@@ -162,9 +140,12 @@ describe('aria-automation: the exchange', () => {
 
   it('has no outputs of its own, no revoke, and says why it cannot revoke', () => {
     expect(ariaAutomation.revoke).toBeUndefined()
-    expect(ariaAutomation.cannotRevoke).toBe('Aria Automation 8.x has no API that revokes an access token or the API token it came from')
-    expect(ariaAutomation.credentials).toEqual(['api-token'])
-    expect(ariaAutomation.defaultUrl).toBeUndefined()
+    expect(registryEntry(ariaAutomation)).toEqual({
+      credentials: ['api-token'],
+      defaultUrl: undefined,
+      revokes: false,
+      cannotRevoke: 'Aria Automation 8.x has no API that revokes an access token or the API token it came from',
+    })
   })
 })
 
@@ -298,11 +279,10 @@ describe('aria-automation: refusals', () => {
   })
 
   it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(ariaConfig())
     const seen: Seen[] = []
     onLogin(seen, () => [302, '', { Location: 'https://login.example.com/' }])
     nock('https://login.example.com').post('/').optionally().reply(200, answer().body)
-    const error = await rejectionOf(ariaAutomation.exchange(h.context))
+    const { error } = await failedExchange(ariaAutomation, ariaConfig())
     expect(seen).toHaveLength(1)
     expect(error.message).toBe(
       'Aria Automation token request failed: HTTP 302 Found, empty body (1 try). Aria Automation answered with a redirect, which the action does not follow for a credential; check url.',
@@ -322,10 +302,9 @@ describe('aria-automation: refusals', () => {
   })
 
   it.each([500, 503])('after every try of HTTP %i says Aria Automation is busy, not that the token is wrong', async (status) => {
-    const h = harness(ariaConfig({ maxAttempts: 3 }))
     const seen: Seen[] = []
     onLogin(seen, () => [status, serviceError(status, 'try later')], 3)
-    const error = await rejectionOf(ariaAutomation.exchange(h.context))
+    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 3 }))
     expect(seen).toHaveLength(3)
     expect(error.message).toContain('try later (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495) (3 tries).')
     expect(error.message).toContain('Aria Automation is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
@@ -333,12 +312,8 @@ describe('aria-automation: refusals', () => {
   })
 
   it('passes a network failure on, after its retries', async () => {
-    const h = harness(ariaConfig({ maxAttempts: 2 }))
-    nock(ARIA)
-      .post(LOGIN_PATH)
-      .times(2)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
-    const error = await rejectionOf(ariaAutomation.exchange(h.context))
+    nock(ARIA).post(LOGIN_PATH).times(2).replyWithError(networkError('ECONNRESET', 'reset'))
+    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 2 }))
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('Aria Automation token request at aria.example.com failed: connection reset (2 tries).')
   })

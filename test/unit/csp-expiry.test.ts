@@ -1,10 +1,10 @@
 /** The CSP API-token expiry lookup beside the exchange: one try, a grace period, never a failure of the step. */
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { csp, EXPIRY_LOOKUP_GRACE_MS } from '../../src/providers/csp.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
-import { answer, cspConfig, type CspCredential, DAY, DETAILS_PATH, onDetails, onExchange, tokenOf } from './csp-support.ts'
+import { answer, cspConfig, type CspCredential, DAY, DETAILS_PATH, onDetails, onExchange } from './csp-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   CSP_DEFAULT_URL,
@@ -20,14 +20,9 @@ import {
   watch,
   type Reply,
   type Seen,
+  networkError,
 } from './helpers.ts'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.useRealTimers()
-})
+import { tokenOf } from './provider-kit.ts'
 
 /** The api-token-expires-at output: undefined when the lookup did not run, '' when it learnt nothing. */
 function apiTokenExpiresAt(result: TokenResult): string | undefined {
@@ -156,9 +151,7 @@ describe('csp: API token expiry lookup', () => {
   it('gives up on a lookup that fails on the network with a debug line naming no more than the error kind', async () => {
     const h = harness(lookupConfig())
     onExchange([], () => [200, answer().body])
-    nock(CSP_DEFAULT_URL)
-      .post(DETAILS_PATH)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+    nock(CSP_DEFAULT_URL).post(DETAILS_PATH).replyWithError(networkError('ECONNRESET', 'reset'))
     const result = await csp.exchange(h.context)
     expect(apiTokenExpiresAt(result)).toBe('')
     expect(h.logs.map((l) => l.message)).toContain('API token expiry unknown: the details lookup failed (RequestError)')

@@ -1,11 +1,12 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { readJwtClaims } from '../../src/providers/jwt-claims.ts'
 import { describeError } from '../../src/secrets.ts'
-import { answer, API_TOKEN_PATH, cspConfig, DAY, oauthConfig, OAUTH_PATH, onDetails, onExchange, tokenOf } from './csp-support.ts'
+import { answer, API_TOKEN_PATH, cspConfig, DAY, oauthConfig, OAUTH_PATH, onDetails, onExchange } from './csp-kit.ts'
 import { leakedPieces } from './fake-core.ts'
 import {
   CSP_DEFAULT_URL,
@@ -17,16 +18,13 @@ import {
   recorder,
   secretToken,
   upperToken,
+  type Reply,
   type Seen,
   rejectionOf,
+  networkError,
+  named,
 } from './helpers.ts'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.useRealTimers()
-})
+import { expectCredentialPost, expectSays, failedExchange, registryEntry, tokenOf, type Says } from './provider-kit.ts'
 
 describe('csp: API token', () => {
   it('posts the token in a form body, never in the URL, and reads the answer', async () => {
@@ -38,15 +36,8 @@ describe('csp: API token', () => {
     const result = await csp.exchange(h.context)
 
     expect(seen).toHaveLength(1)
-    expect(seen[0].method).toBe('POST')
-    expect(seen[0].url.search).toBe('')
+    expectCredentialPost(seen[0], 'application/x-www-form-urlencoded')
     expect(form(seen[0].body)).toEqual({ api_token: tokenOf(cfg) })
-    expect(seen[0].headers).toMatchObject({
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-      'user-agent': 'vmw-token-action/test',
-    })
-    expect(seen[0].headers.authorization).toBeUndefined()
 
     expect(result).toEqual({
       accessToken,
@@ -88,21 +79,6 @@ describe('csp: API token', () => {
     const h = harness(cspConfig({ org: ORG_ID }))
     onExchange([], () => [200, answer({ context_name: ORG_ID.toUpperCase(), sub: 's' }).body])
     expect((await csp.exchange(h.context)).org).toBe(ORG_ID.toUpperCase())
-  })
-
-  it('fails when the token is for another org, naming both', async () => {
-    const h = harness(cspConfig({ org: ORG_ID }))
-    onExchange([], () => [200, answer({ context_name: OTHER_ORG_ID, sub: 's' }).body])
-    const error = await rejectionOf(csp.exchange(h.context))
-    expect(error).toBeInstanceOf(ProviderError)
-    expect(error.message).toContain(`The token is for CSP org ${OTHER_ORG_ID}, but org is ${ORG_ID}`)
-  })
-
-  it('fails when org is set but the token names no org (no context_name)', async () => {
-    const h = harness(cspConfig({ org: ORG_ID }))
-    onExchange([], () => [200, answer({ sub: 's', context: OTHER_ORG_ID }).body])
-    const error = await rejectionOf(csp.exchange(h.context))
-    expect(error.message).toContain(`org is ${ORG_ID}, but the access token does not say which org it is for (no context_name claim)`)
   })
 
   it('masks refresh_token and id_token of the answer', async () => {
@@ -195,12 +171,47 @@ describe('csp: refusals', () => {
 
   it('redacts a whole token echoed back', async () => {
     const cfg = cspConfig()
-    const h = harness(cfg)
     // The server quotes the value it parsed (decoded) from the form body.
     onExchange([], (request) => [400, { message: `bad request body: api_token=${form(request.body).api_token}` }])
-    const printed = describeError(await rejectionOf(csp.exchange(h.context)), h.secrets)
+    const { printed } = await failedExchange(csp, cfg)
     expect(leakedPieces(printed, tokenOf(cfg), 4)).toEqual([])
     expect(printed).toContain('bad request body: api_token=***')
+  })
+
+  const FAILURES: { name: string; config: Config; reply: Reply; says: Says; never?: string }[] = [
+    {
+      name: 'fails when the token is for another org, naming both',
+      config: cspConfig({ org: ORG_ID }),
+      reply: [200, answer({ context_name: OTHER_ORG_ID, sub: 's' }).body],
+      says: [`The token is for CSP org ${OTHER_ORG_ID}, but org is ${ORG_ID}`],
+    },
+    {
+      name: 'fails when org is set but the token names no org (no context_name)',
+      config: cspConfig({ org: ORG_ID }),
+      reply: [200, answer({ sub: 's', context: OTHER_ORG_ID }).body],
+      says: [`org is ${ORG_ID}, but the access token does not say which org it is for (no context_name claim)`],
+    },
+    {
+      name: 'suggests no other host for a host without a sibling',
+      config: cspConfig({ baseUrl: 'http://127.0.0.1:8443' }),
+      reply: [400, { message: 'invalid_grant' }],
+      says: ['CSP refused the API token'],
+      never: 'If it was made on',
+    },
+    {
+      name: 'says a redirect is not followed',
+      config: cspConfig(),
+      reply: [302, '', { Location: 'https://login.example.com/' }],
+      says: ['HTTP 302', 'does not follow for a credential; check url'],
+    },
+  ]
+
+  it.each(named(FAILURES))('%s', async (_name, { config, reply, says, never }) => {
+    onExchange([], () => reply, API_TOKEN_PATH, config.baseUrl)
+    const { error } = await failedExchange(csp, config)
+    expect(error).toBeInstanceOf(ProviderError)
+    expectSays(error.message, says)
+    if (never !== undefined) expect(error.message).not.toContain(never)
   })
 
   it.each([401, 403, 404])('fails at once on HTTP %i, with advice', async (status) => {
@@ -222,29 +233,18 @@ describe('csp: refusals', () => {
     ['https://console-stg.cloud.vmware.com', 'https://console-stg.tanzu.broadcom.com'],
     ['https://console-stg.tanzu.broadcom.com', 'https://console-stg.cloud.vmware.com'],
   ])('on %s suggests the sibling host %s', async (baseUrl, sibling) => {
-    const h = harness(cspConfig({ baseUrl }))
     onExchange([], () => [400, { message: 'invalid_grant' }], API_TOKEN_PATH, baseUrl)
-    const error = await rejectionOf(csp.exchange(h.context))
+    const { error } = await failedExchange(csp, cspConfig({ baseUrl }))
     expect(error.message).toContain(`If it was made on ${sibling}, set url: ${sibling} (the two hosts are separate issuers).`)
   })
 
-  it('suggests no other host for a host without a sibling', async () => {
-    const baseUrl = 'http://127.0.0.1:8443'
-    const h = harness(cspConfig({ baseUrl }))
-    onExchange([], () => [400, { message: 'invalid_grant' }], API_TOKEN_PATH, baseUrl)
-    const error = await rejectionOf(csp.exchange(h.context))
-    expect(error.message).toContain('CSP refused the API token')
-    expect(error.message).not.toContain('If it was made on')
-  })
-
   it.each([429, 500, 503])('after every try of HTTP %i says CSP is busy, not that the token is wrong', async (status) => {
-    const h = harness(cspConfig({ maxAttempts: 3 }))
     const seen: Seen[] = []
     nock(CSP_DEFAULT_URL)
       .post(API_TOKEN_PATH)
       .times(3)
       .reply(recorder(seen, () => [status, { message: 'try later' }]))
-    const error = await rejectionOf(csp.exchange(h.context))
+    const { error } = await failedExchange(csp, cspConfig({ maxAttempts: 3 }))
     expect(seen).toHaveLength(3)
     expect(error.message).toContain('(3 tries)')
     expect(error.message).toContain('CSP is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
@@ -252,31 +252,19 @@ describe('csp: refusals', () => {
   })
 
   it('says when CSP asks to wait longer than the action waits, and does not advise more tries', async () => {
-    const h = harness(cspConfig({ maxAttempts: 3 }))
     const seen: Seen[] = []
     nock(CSP_DEFAULT_URL)
       .post(API_TOKEN_PATH)
       .reply(recorder(seen, () => [429, { message: 'slow down' }, { 'Retry-After': '90' }]))
-    const error = await rejectionOf(csp.exchange(h.context))
+    const { error } = await failedExchange(csp, cspConfig({ maxAttempts: 3 }))
     expect(seen).toHaveLength(1)
     expect(error.message).toContain('CSP asked to wait 90 s before trying again')
     expect(error.message).not.toContain('raise max-attempts')
   })
 
-  it('says a redirect is not followed', async () => {
-    const h = harness(cspConfig())
-    onExchange([], () => [302, '', { Location: 'https://login.example.com/' }])
-    const error = await rejectionOf(csp.exchange(h.context))
-    expect(error.message).toContain('HTTP 302')
-    expect(error.message).toContain('does not follow for a credential; check url')
-  })
-
   it('passes a network failure on', async () => {
-    const h = harness(cspConfig({ maxAttempts: 1 }))
-    nock(CSP_DEFAULT_URL)
-      .post(API_TOKEN_PATH)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
-    const error = await rejectionOf(csp.exchange(h.context))
+    nock(CSP_DEFAULT_URL).post(API_TOKEN_PATH).replyWithError(networkError('ECONNRESET', 'reset'))
+    const { error } = await failedExchange(csp, cspConfig({ maxAttempts: 1 }))
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('CSP API token exchange at console.cloud.vmware.com failed: connection reset (1 try).')
   })
@@ -284,13 +272,12 @@ describe('csp: refusals', () => {
 
 describe('csp: odd 200 answers', () => {
   it('says an HTML page came back instead of a token', async () => {
-    const h = harness(cspConfig())
     onExchange([], () => [
       200,
       '<!doctype html><html><head><title>Sign in</title></head><body></body></html>',
       { 'Content-Type': 'text/html' },
     ])
-    const error = await rejectionOf(csp.exchange(h.context))
+    const { error } = await failedExchange(csp, cspConfig())
     expect(error.message).toBe(
       'CSP (console.cloud.vmware.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; expected a JSON token response.',
     )
@@ -389,6 +376,15 @@ describe('csp: odd 200 answers', () => {
 })
 
 describe('csp: revoke and claims', () => {
+  it('takes an API token or an OAuth app, and url defaults to the VMware Cloud Services console', () => {
+    expect(registryEntry(csp)).toEqual({
+      credentials: ['api-token', 'oauth-app'],
+      defaultUrl: 'https://console.cloud.vmware.com',
+      revokes: false,
+      cannotRevoke: expect.stringMatching(/\w/),
+    })
+  })
+
   it('has no revoke, and says why in a sentence of its own', () => {
     expect(csp.revoke).toBeUndefined()
     expect(csp.cannotRevoke).toMatch(/no way to revoke an access token/)

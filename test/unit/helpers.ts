@@ -83,15 +83,28 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve }
 }
 
+/**
+ * The rows of a table of cases for it.each(...)('%s', ...): each with its name first, so that the
+ * test is named by it whole (vitest cuts a '$name' title at 40 characters).
+ */
+export function named<T extends { name: string }>(rows: readonly T[]): (readonly [string, T])[] {
+  return rows.map((row) => [row.name, row] as const)
+}
+
+/** A failure below HTTP, as node reports it (nock's replyWithError). */
+export function networkError(code: string, message = `${code} happened`): Error {
+  return Object.assign(new Error(message), { code })
+}
+
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 export const CSP_DEFAULT_URL = 'https://console.cloud.vmware.com'
 
 /**
- * A fake clock for one test: setTimeout, clearTimeout and Date are vitest's fakes until
- * vi.useRealTimers() (call it in afterEach), so deadlines and waits are checked to the
- * millisecond, not against a wall clock a loaded machine stretches. I/O and setImmediate stay
- * real: nock still answers.
+ * A fake clock for one test: setTimeout, clearTimeout and Date are vitest's fakes until the test
+ * ends (test/unit/setup.ts calls vi.useRealTimers() after each), so deadlines and waits are checked
+ * to the millisecond, not against a wall clock a loaded machine stretches. I/O and setImmediate
+ * stay real: nock still answers.
  */
 export function fakeClock(): { advance(ms: number): Promise<void> } {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })

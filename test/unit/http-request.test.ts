@@ -1,21 +1,13 @@
 import nock from 'nock'
 import { Readable } from 'node:stream'
 import tls from 'node:tls'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { backoffMs, BASE_DELAY_MS, createHttp, MAX_DELAY_MS, RequestError, retryAfterMs, type HttpOptions } from '../../src/http/request.ts'
 import { trustedCas } from '../../src/http/tls.ts'
 import { plural } from '../../src/text.ts'
-import { fakeClock, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
+import { fakeClock, networkError, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.restoreAllMocks()
-  vi.useRealTimers()
-})
 
 function client(options: Partial<HttpOptions> = {}) {
   const debug: string[] = []
@@ -32,10 +24,6 @@ function client(options: Partial<HttpOptions> = {}) {
     ...options,
   })
   return { send, debug, sleeps }
-}
-
-function networkError(code: string, message = `${code} happened`): Error {
-  return Object.assign(new Error(message), { code })
 }
 
 describe('createHttp: answers', () => {

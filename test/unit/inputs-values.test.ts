@@ -67,6 +67,15 @@ describe('readInputs: env-name', () => {
     'IFS',
     'EDITOR',
     'NPM_CONFIG_USERCONFIG',
+    // Windows runners: the system's, PowerShell's and Git Bash's own.
+    'SystemRoot',
+    'APPDATA',
+    'USERPROFILE',
+    'PSExecutionPolicyPreference',
+    'POWERSHELL_TELEMETRY_OPTOUT',
+    'MSYS_NO_PATHCONV',
+    'ProgramFiles',
+    'KUBECONFIG',
   ])('refuses the reserved name %s', (name) => {
     const error = failure(csp({ 'env-name': name }))
     expect(error.input).toBe('env-name')

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { InputError } from '../../src/errors.ts'
 import { parseProvider } from '../../src/inputs.ts'
+import { describeError, Secrets } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { CSP_DEFAULT_URL, ORG_ID, secretToken } from './helpers.ts'
+import { CSP_DEFAULT_URL, ORG_ID, secretToken, upperToken } from './helpers.ts'
 import { csp, failure, ok, read, vcd } from './inputs-support.ts'
 
 describe('readInputs: defaults', () => {
@@ -237,6 +238,25 @@ describe('readInputs: url', () => {
     expect(error.input).toBe('url')
     expect(error.message).toContain('must use https://')
     expect(error.message).toContain('loopback')
+  })
+
+  it('quotes a refused url whole as given, never its host lowercased by URL', () => {
+    const mixedCase = 'HTTP://VCD.Example.COM:8443/Tenant/Acme'
+    const error = failure(vcd({ url: mixedCase }))
+    expect(error.message).toContain(`(got '${mixedCase}')`)
+    expect(error.message.toLowerCase().split('vcd.example.com')).toHaveLength(2)
+    const long = `http://vcd.example.com/${'a'.repeat(80)}`
+    expect(failure(vcd({ url: long })).message).toContain(`(got a value of ${long.length} characters (not shown))`)
+  })
+
+  it.each(['http', 'ftp'])('a token pasted into the host of a %s url: the printed error hides every piece of it', (scheme) => {
+    const token = upperToken(40)
+    const { error, masked } = read({ provider: 'vcd', url: `${scheme}://${token}.example.com`, 'api-token': token })
+    const secrets = new Secrets(() => {})
+    for (const value of masked) secrets.mask(value)
+    const printed = describeError(error, secrets)
+    expect(printed).toMatch(/^Input 'url': must use https:\/\/ \(got '[a-z]+:\/\/\*\*\*\.example\.com'\)/)
+    expect(leakedPieces(printed.toLowerCase(), token.toLowerCase(), 8)).toEqual([])
   })
 
   it('refuses a user name and password without echoing them', () => {

@@ -1,27 +1,15 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { run as main } from '../../src/main.ts'
 import { run as post } from '../../src/post.ts'
 import { STATE_KEY, type PostState } from '../../src/post-state.ts'
+import { SESSION_PATH, versionsXml } from './cloud-director-kit.ts'
+import { answer, API_TOKEN_PATH, DAY, DETAILS_PATH, OAUTH_PATH } from './csp-kit.ts'
 import { expectMaskedBeforeUse, fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
-import { CSP_DEFAULT_URL, jwt, ORG_ID, recorder, secretToken, testCaPem, upperToken, type Reply, type Seen } from './helpers.ts'
+import { CSP_DEFAULT_URL, ORG_ID, recorder, secretToken, testCaPem, upperToken, type Reply, type Seen } from './helpers.ts'
 
-const API_TOKEN_PATH = '/csp/gateway/am/api/auth/api-tokens/authorize'
-const OAUTH_PATH = '/csp/gateway/am/api/auth/authorize'
-const DETAILS_PATH = '/csp/gateway/am/api/auth/api-tokens/details'
 const VCD = 'https://vcd.example.com'
-const SESSION = '/cloudapi/1.0.0/sessions/current'
-const DAY = 86_400_000
-const VERSIONS =
-  '<SupportedVersions><VersionInfo deprecated="false"><Version>37.2</Version></VersionInfo>' +
-  '<VersionInfo deprecated="false"><Version>38.1</Version></VersionInfo></SupportedVersions>'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.restoreAllMocks()
-})
+const VERSIONS = versionsXml(['37.2', '38.1'])
 
 /** The commands but debug lines, as "kind name". */
 function sequence(core: FakeCore): string[] {
@@ -32,19 +20,11 @@ function savedState(core: FakeCore): PostState {
   return JSON.parse(core.states()[STATE_KEY]) as PostState
 }
 
-function cspAnswer(
-  claims: Record<string, unknown> = { context_name: ORG_ID, username: 'alice@example.com' },
-  extra: Record<string, unknown> = {},
-) {
-  const accessToken = jwt(claims)
-  return { accessToken, body: { id_token: null, token_type: 'bearer', expires_in: 1799, access_token: accessToken, ...extra } }
-}
-
 describe('main: CSP', () => {
   it('masks, then publishes outputs, env and state, logs and writes the summary', async () => {
     const apiToken = secretToken(65)
     const core = fakeCore({ inputs: { 'api-token': apiToken, org: ORG_ID.toUpperCase() } })
-    const { accessToken, body } = cspAnswer()
+    const { accessToken, body } = answer()
     const seen: Seen[] = []
     const expiresAt = Date.now() + 200 * DAY
     nock(CSP_DEFAULT_URL)
@@ -105,7 +85,7 @@ describe('main: CSP', () => {
   it('with an OAuth app masks the secret and the Basic value before any output', async () => {
     const clientSecret = secretToken(40)
     const core = fakeCore({ inputs: { 'client-id': 'app-1', 'client-secret': clientSecret, 'export-env': 'false' } })
-    const { accessToken, body } = cspAnswer({ context_name: ORG_ID, sub: 'app-1' })
+    const { accessToken, body } = answer({ context_name: ORG_ID, sub: 'app-1' })
     const seen: Seen[] = []
     nock(CSP_DEFAULT_URL)
       .post(OAUTH_PATH)
@@ -125,7 +105,7 @@ describe('main: CSP', () => {
     const core = fakeCore({ inputs: { 'api-token': apiToken, 'expiry-warning-days': '10' } })
     nock(CSP_DEFAULT_URL)
       .post(API_TOKEN_PATH)
-      .reply(200, cspAnswer().body)
+      .reply(200, answer().body)
       .post(DETAILS_PATH)
       .reply(200, { expiresAt: Date.now() + 3 * DAY + 60_000 })
     await main(core)
@@ -143,7 +123,7 @@ describe('main: CSP', () => {
       .persist()
       .post(/./)
       .optionally()
-      .reply(recorder(seen, () => [200, cspAnswer().body]))
+      .reply(recorder(seen, () => [200, answer().body]))
     await main(core)
     expect(sequence(core)).toEqual(['setSecret', 'setFailed'])
     expect(core.messages('setFailed')[0]).toMatch(/^Input 'url': must use https:\/\//)
@@ -174,7 +154,7 @@ describe('main: CSP', () => {
     expect(bad.messages('setFailed')[0]).toMatch(/^Input 'ca-certificate': must be PEM text/)
 
     const good = fakeCore({ inputs: { 'api-token': secretToken(65), 'ca-certificate': testCaPem(), 'expiry-warning-days': '0' } })
-    nock(CSP_DEFAULT_URL).post(API_TOKEN_PATH).reply(200, cspAnswer().body)
+    nock(CSP_DEFAULT_URL).post(API_TOKEN_PATH).reply(200, answer().body)
     await main(good)
     expect(good.messages('setFailed')).toEqual([])
   })
@@ -192,7 +172,7 @@ describe('main: CSP', () => {
 
   it('still succeeds when the job summary cannot be written', async () => {
     const core = fakeCore({ inputs: { 'api-token': secretToken(65), 'expiry-warning-days': '0' }, summaryFails: true })
-    nock(CSP_DEFAULT_URL).post(API_TOKEN_PATH).reply(200, cspAnswer().body)
+    nock(CSP_DEFAULT_URL).post(API_TOKEN_PATH).reply(200, answer().body)
     await main(core)
     expect(core.messages('setFailed')).toEqual([])
     expect(core.outputs()).toHaveProperty('access-token')
@@ -208,7 +188,7 @@ describe('main: Cloud Director', () => {
       .reply(recorder(seen, token))
       .get('/api/versions')
       .reply(recorder(seen, () => [200, VERSIONS]))
-      .get(SESSION)
+      .get(SESSION_PATH)
       .reply(recorder(seen, session))
     return seen
   }
@@ -284,7 +264,7 @@ describe('main: Cloud Director', () => {
     )
     nock(VCD)
       .persist()
-      .delete(SESSION)
+      .delete(SESSION_PATH)
       .optionally()
       .reply(recorder(logout, () => [204]))
     await main(core)
@@ -312,7 +292,7 @@ describe('main: Cloud Director', () => {
     const logout: Seen[] = []
     nock(VCD)
       .persist()
-      .delete(SESSION)
+      .delete(SESSION_PATH)
       .reply(recorder(logout, () => [status]))
     await main(core)
     expect(core.messages('setFailed')).toEqual(['ENOSPC: no space left on device'])

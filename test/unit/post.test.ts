@@ -1,21 +1,14 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { run as post } from '../../src/post.ts'
 import { STATE_KEY, type PostState } from '../../src/post-state.ts'
+import { SESSION_PATH } from './cloud-director-kit.ts'
 import { expectMaskedBeforeUse, fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
 import { CSP_DEFAULT_URL, recorder, secretToken, testCaPem, type Seen } from './helpers.ts'
 
 const VCD = 'https://vcd.example.com'
-const SESSION = '/cloudapi/1.0.0/sessions/current'
 const NOW = Date.parse('2030-01-01T12:00:00.000Z')
 const LATER = '2030-01-01T13:00:00.000Z'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-  vi.restoreAllMocks()
-})
 
 function vcdState(overrides: Partial<PostState> = {}): PostState {
   return {
@@ -68,7 +61,7 @@ describe('post', () => {
     await post(core, NOW)
     neverFails(core)
     expect(seen).toHaveLength(1)
-    expect(seen[0].url.pathname).toBe(SESSION)
+    expect(seen[0].url.pathname).toBe(SESSION_PATH)
     expect(seen[0].headers.authorization).toBe(`Bearer ${state.accessToken}`)
     expect(seen[0].headers['user-agent']).toMatch(/^vmw-token-action\//)
     expect(core.commands[0]).toEqual({ kind: 'setSecret', name: '', value: state.accessToken })
@@ -154,7 +147,7 @@ describe('post', () => {
   it('only warns when Cloud Director cannot be reached', async () => {
     const core = coreWith(vcdState())
     nock(VCD)
-      .delete(SESSION)
+      .delete(SESSION_PATH)
       .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
     await post(core, NOW)
     neverFails(core)

@@ -1,26 +1,53 @@
+/**
+ * The registry of providers, checked against what a new provider adds rather than against a list:
+ * every provider module of src/providers/ is registered under its name, in the order action.yml
+ * names them, and each gives what the input checks and the post step need. What one provider takes
+ * (its credentials, its default url) is checked in its own test file.
+ */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ariaAutomation } from '../../src/providers/aria-automation.ts'
-import { csp } from '../../src/providers/csp.ts'
-import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
-import { sddcManager } from '../../src/providers/sddc-manager.ts'
-import { vcd } from '../../src/providers/vcd.ts'
-import { vcfa } from '../../src/providers/vcfa.ts'
-import { isLoopback, splitAtMarker, unsafeUrlReason } from '../../src/url.ts'
+import { DEFAULT_PROVIDER, findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
+import type { Provider } from '../../src/providers/types.ts'
+import { readActionYml } from '../e2e/support/runner.ts'
 
 const SRC = join(import.meta.dirname, '../../src')
 
+/** Every provider the modules of src/providers/ export: an object with a name and an exchange. */
+async function exportedProviders(): Promise<Provider[]> {
+  const dir = join(SRC, 'providers')
+  const modules = await Promise.all(
+    readdirSync(dir)
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => import(pathToFileURL(join(dir, name)).href) as Promise<Record<string, unknown>>),
+  )
+  return modules.flatMap((exports) =>
+    Object.values(exports).filter(
+      (value): value is Provider =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as Provider).name === 'string' &&
+        typeof (value as Provider).exchange === 'function',
+    ),
+  )
+}
+
 describe('providers/index', () => {
-  it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation', 'sddc-manager'])
-    expect(findProvider('vcfa')).toBe(vcfa)
-    expect(findProvider('aria-automation')).toBe(ariaAutomation)
-    expect(findProvider('csp')).toBe(csp)
-    expect(findProvider('vcd')).toBe(vcd)
-    expect(findProvider('sddc-manager')).toBe(sddcManager)
-    expect(findProvider('vcfa')).toBe(vcfa)
+  it('registers every provider a module of src/providers/ exports, under its name, and nothing else', async () => {
+    const providers = await exportedProviders()
+    expect(providers.length).toBeGreaterThanOrEqual(4)
+    expect([...PROVIDER_NAMES].sort()).toEqual(providers.map((provider) => provider.name).sort())
+    for (const provider of providers) expect(findProvider(provider.name), provider.name).toBe(provider)
     for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
+  })
+
+  it('lists the providers in the order the provider input of action.yml names them, its default first', () => {
+    const input = readActionYml().inputs.provider
+    const named = [...(input.description ?? '').matchAll(/'([a-z][a-z-]*)'/g)].map((match) => match[1])
+    expect(named).toEqual(PROVIDER_NAMES)
+    expect(input.default).toBe(DEFAULT_PROVIDER)
+    expect(PROVIDER_NAMES[0]).toBe(DEFAULT_PROVIDER)
   })
 
   it('knows no other name, not even an inherited property', () => {
@@ -28,31 +55,39 @@ describe('providers/index', () => {
   })
 
   it('gives each provider what the input checks need', () => {
-    expect(csp).toMatchObject({ credentials: ['api-token', 'oauth-app'], defaultUrl: 'https://console.cloud.vmware.com' })
-    expect(csp.revoke).toBeUndefined()
-    expect(csp.cannotRevoke).toMatch(/\w/)
-    expect(vcd).toMatchObject({ credentials: ['api-token'] })
-    expect(vcd.revoke).toBeTypeOf('function')
-    expect(vcd.defaultUrl).toBeUndefined()
-    expect(vcfa).toMatchObject({ credentials: ['api-token'] })
-    expect(vcfa.revoke).toBeTypeOf('function')
-    expect(vcfa.defaultUrl).toBeUndefined()
-    expect(ariaAutomation).toMatchObject({ credentials: ['api-token'], cannotRevoke: expect.stringMatching(/\w/) })
     for (const name of PROVIDER_NAMES) {
       const provider = findProvider(name)!
+      expect(provider.credentials.length, name).toBeGreaterThan(0)
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
       expect(provider.credentialHelp).not.toBe('')
       expect(provider.title).not.toBe('')
       // Exactly one of the two: revoke, or a sentence saying why not.
       expect(typeof provider.revoke === 'function').not.toBe(typeof provider.cannotRevoke === 'string')
+      if (provider.cannotRevoke !== undefined) expect(provider.cannotRevoke, name).toMatch(/\w/)
     }
   })
 })
 
 describe('provider-neutral core', () => {
-  // Every name users call a provider by, and the protocol words only a provider knows.
-  const PROVIDER_WORDS =
-    /\b(csp|vcd|vcfa|aria|vra|vrealize|sddc|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens)\b/i
+  // Every name users call a provider by (its provider input value and its title come from the
+  // registry), and the protocol words only a provider knows: a new provider adds its own here.
+  const OTHER_NAMES = [
+    'aria',
+    'vra',
+    'vrealize',
+    'cloud director',
+    'cloud services',
+    'tanzu',
+    'tsm',
+    'vmc',
+    'tmc',
+    'wavefront',
+    'sddc',
+    'cloud foundation',
+  ]
+  const PROTOCOL_WORDS = ['minorErrorCode', 'context_name', '/tenant/', '/oauth/', 'cloudapi', 'api-tokens', 'remediationMessage']
+  const words = [...PROVIDER_NAMES.flatMap((name) => [name, findProvider(name)!.title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
+  const PROVIDER_WORDS = new RegExp(`\\b(${words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'i')
 
   function sourceFiles(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -101,41 +136,6 @@ describe('provider-neutral core', () => {
     expect(PROVIDER_WORDS.test("throw new Error('Cloud Director refused')")).toBe(true)
     expect(PROVIDER_WORDS.test('const path = `/oauth/tenant/x`')).toBe(true)
     expect(PROVIDER_WORDS.test('the provider refused the token')).toBe(false)
-  })
-})
-
-describe('url helpers', () => {
-  const split = (url: string, markers: string[]) => splitAtMarker(new URL(url), (segment) => markers.includes(segment))
-
-  it('splitAtMarker cuts at the first marker segment, compared in lower case', () => {
-    expect(split('https://h.example/a/b/api/versions', ['api'])).toEqual({ root: 'https://h.example/a/b', rest: ['api', 'versions'] })
-    expect(split('https://h.example/a/API/x', ['api'])).toEqual({ root: 'https://h.example/a', rest: ['API', 'x'] })
-    expect(split('https://h.example/tenant/acme/api', ['api', 'tenant'])).toEqual({
-      root: 'https://h.example',
-      rest: ['tenant', 'acme', 'api'],
-    })
-  })
-
-  it('splitAtMarker keeps a path without a marker, without empty segments or a trailing slash', () => {
-    expect(split('https://h.example//a//b/', ['api'])).toEqual({ root: 'https://h.example/a/b', rest: [] })
-    expect(split('https://h.example:8443', ['api'])).toEqual({ root: 'https://h.example:8443', rest: [] })
-    expect(split('https://api.example.com/apis/apix', ['api'])).toEqual({ root: 'https://api.example.com/apis/apix', rest: [] })
-  })
-
-  it('unsafeUrlReason: https, or http to loopback, without a user part or a query', () => {
-    for (const url of ['https://h.example', 'https://h.example:8443/p', 'http://127.0.0.1:1', 'http://localhost', 'http://[::1]:8080']) {
-      expect(unsafeUrlReason(new URL(url)), url).toBeUndefined()
-    }
-    expect(unsafeUrlReason(new URL('http://h.example'))).toMatch(/not loopback/)
-    expect(unsafeUrlReason(new URL('ftp://h.example'))).toMatch(/ftp:/)
-    expect(unsafeUrlReason(new URL('https://u:p@h.example'))).toMatch(/user name or password/)
-    expect(unsafeUrlReason(new URL('https://h.example/?t=1'))).toMatch(/query/)
-  })
-
-  it('isLoopback', () => {
-    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.255.255.254', '[::1]', '::1']) expect(isLoopback(host), host).toBe(true)
-    for (const host of ['128.0.0.1', '126.0.0.1', '0.0.0.0', '::2', '[::]', 'example.com', 'localhost.example.com', '127.0.0.1.nip.io']) {
-      expect(isLoopback(host), host).toBe(false)
-    }
+    for (const name of PROVIDER_NAMES) expect(PROVIDER_WORDS.test(`if (provider === '${name}')`), name).toBe(true)
   })
 })

@@ -5,45 +5,25 @@
  */
 import { randomUUID } from 'node:crypto'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UntrustedStateError } from '../../src/errors.ts'
-import { createHttp } from '../../src/http/request.ts'
 import { run as main } from '../../src/main.ts'
 import { run as post } from '../../src/post.ts'
 import { STATE_KEY } from '../../src/post-state.ts'
 import { sddcManager } from '../../src/providers/sddc-manager.ts'
-import { Secrets } from '../../src/secrets.ts'
 import { expectMaskedBeforeUse, fakeCore } from './fake-core.ts'
 import { jwt, recorder, rejectionOf, secretToken, type Seen } from './helpers.ts'
+import { revokeContext as kitRevokeContext } from './provider-kit.ts'
 
 const SDDC = 'https://sddc-manager.example.com'
 const REVOKE = '/v1/tokens/refresh-token'
 const EXPIRES_AT = '2030-01-01T13:00:00.000Z'
 const LIVES = `the access token cannot be revoked and stays valid until it expires at ${EXPIRES_AT}.`
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
-
+/** The kit's revoke context for a new refresh token id, with the access token's expiry the post step knows. */
 function revokeContext(data: Record<string, string> = { refreshTokenId: randomUUID() }, maxAttempts = 2) {
-  const masked: string[] = []
-  const sleeps: number[] = []
-  const { send } = createHttp({
-    userAgent: 'vmw-token-action/test',
-    timeoutMs: 2000,
-    maxAttempts,
-    log: { debug() {} },
-    sleep: async (ms) => {
-      sleeps.push(ms)
-    },
-    random: () => 0,
-  })
-  const secrets = new Secrets((value) => masked.push(value))
-  const accessToken = jwt({ sub: 'svc-ci@vsphere.local' })
-  const context = { baseUrl: SDDC, accessToken, data, expiresAt: EXPIRES_AT, send, secrets, log: { info() {}, warning() {}, debug() {} } }
-  return { context, masked, sleeps, id: data.refreshTokenId }
+  const { context, masked } = kitRevokeContext(SDDC, data, maxAttempts)
+  return { context: { ...context, expiresAt: EXPIRES_AT }, masked, id: data.refreshTokenId }
 }
 
 /** Answers the revocation by the form of its body: the id as a JSON string, or bare. */

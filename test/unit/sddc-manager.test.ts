@@ -1,7 +1,7 @@
 /** SDDC Manager: the token pair from a password or an API key, its refusals, odd answers and the url/org inputs. */
 import { randomUUID } from 'node:crypto'
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config, CredentialOf } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
@@ -9,7 +9,8 @@ import { DOCUMENTED_LIFETIME_SECONDS, sddcManager } from '../../src/providers/sd
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { failure, ok } from './inputs-support.ts'
-import { config, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { config, harness, jwt, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { expectCredentialPost, failedExchange, registryEntry } from './provider-kit.ts'
 
 type Sddc = CredentialOf<'password' | 'api-token'>
 
@@ -21,12 +22,6 @@ const ASSUMED = 'assuming the documented 1 hour, so expires-at is an estimate: t
 const LOCKOUT =
   'Do not run the job again until they are fixed: each wrong password counts toward locking the account ' +
   '(vCenter Single Sign-On locks it after a few, Broadcom KB 326186).'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 function passwordConfig(overrides: Partial<Config<Sddc>> = {}): Config<Sddc> {
   return config<Sddc>({
@@ -69,13 +64,11 @@ function onRevoke(seen: Seen[]) {
 
 async function failureOf(reply: Reply, cfg: Config<Sddc> = passwordConfig({ maxAttempts: 4 })) {
   nock.cleanAll()
-  const h = harness(cfg)
   const seen: Seen[] = []
   onTokens(seen, () => reply)
   // A retry would find this one and succeed: the test sees it as a second request.
   nock(SDDC).post(TOKENS).optionally().reply(201, pair().body)
-  const error = await rejectionOf(sddcManager.exchange(h.context))
-  return { error, seen, h, printed: describeError(error, h.secrets) }
+  return { ...(await failedExchange(sddcManager, cfg)), seen }
 }
 
 describe('sddc-manager: the token pair', () => {
@@ -88,12 +81,10 @@ describe('sddc-manager: the token pair', () => {
     const result = await sddcManager.exchange(h.context)
 
     expect(seen).toHaveLength(1)
-    expect(seen[0].method).toBe('POST')
+    expectCredentialPost(seen[0], 'application/json')
     expect(seen[0].url.href).toBe(`${SDDC}${TOKENS}`)
     const { username, password } = cfg.credential as CredentialOf<'password'>
     expect(seen[0].body).toBe(JSON.stringify({ username, password }))
-    expect(seen[0].headers).toMatchObject({ 'content-type': 'application/json', accept: 'application/json' })
-    expect(seen[0].headers.authorization).toBeUndefined()
 
     expect(result).toEqual({
       accessToken,
@@ -141,10 +132,12 @@ describe('sddc-manager: the token pair', () => {
   })
 
   it('takes a password (first) or an API key, and revokes (the refresh token)', () => {
-    expect(sddcManager.credentials).toEqual(['password', 'api-token'])
-    expect(sddcManager.revoke).toBeTypeOf('function')
-    expect(sddcManager.cannotRevoke).toBeUndefined()
-    expect(sddcManager.defaultUrl).toBeUndefined()
+    expect(registryEntry(sddcManager)).toEqual({
+      credentials: ['password', 'api-token'],
+      defaultUrl: undefined,
+      revokes: true,
+      cannotRevoke: undefined,
+    })
     expect(DOCUMENTED_LIFETIME_SECONDS).toBe(3600)
   })
 })
@@ -362,10 +355,7 @@ describe('sddc-manager: refusals', () => {
 
   it('passes a network failure on, after its retries', async () => {
     const h = harness(passwordConfig({ maxAttempts: 2 }))
-    nock(SDDC)
-      .post(TOKENS)
-      .times(2)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
+    nock(SDDC).post(TOKENS).times(2).replyWithError(networkError('ECONNRESET'))
     const error = await rejectionOf(sddcManager.exchange(h.context))
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('SDDC Manager token request at sddc-manager.example.com failed: connection reset (2 tries).')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { describeError, redactingLog, Secrets } from '../../src/secrets.ts'
+import { parseCommandLine } from '../e2e/support/workflow-commands.ts'
 import { fakeCore, leakedPieces } from './fake-core.ts'
 import { secretToken, upperToken } from './helpers.ts'
 
@@ -78,6 +79,14 @@ describe('Secrets.redact', () => {
     const text = `[${token.slice(0, 8)}] [${token.slice(10, 22)}] [${token.slice(-9)}]`
     expect(secrets.redact(text)).toBe('[***] [***] [***]')
     expect(leakedPieces(secrets.redact(`${text} ${token}`), token, 8)).toEqual([])
+  })
+
+  it('hides the lower-cased pieces of a secret too: URL lowercases a host a secret was pasted into', () => {
+    const { secrets } = secretsWithMasks()
+    const token = upperToken(40)
+    secrets.mask(token)
+    expect(secrets.redact(`GET ${token.toLowerCase()}.example.test/api -> ENOTFOUND`)).toBe('GET ***.example.test/api -> ENOTFOUND')
+    expect(secrets.redact(`at ${token.slice(3, 14).toLowerCase()}.example.test`)).toBe('at ***.example.test')
   })
 
   it('keeps pieces shorter than 8 characters: they cannot be told from ordinary words', () => {
@@ -197,6 +206,59 @@ describe('redactingLog: provider text', () => {
     expect(info).toBe('Issued for ops ::warning::fake in org  ::error::x y')
     expect(warning.length).toBeLessThanOrEqual(2000)
     expect(warning).toMatch(/\.\.\. \(\d+ more\)$/)
+  })
+})
+
+describe('redactingLog and describeError: no workflow command in either form', () => {
+  // What the runner would act on in a printed line (test/e2e/support/workflow-commands.ts mirrors actions/runner).
+  const commandIn = (line: string) => parseCommandLine(line, 0)
+  const printedBy = (text: string) => {
+    const core = fakeCore()
+    const log = redactingLog(core, secretsWithMasks().secrets)
+    log.info(text)
+    log.warning(text)
+    log.debug(text)
+    return [...core.commands.map((command) => command.value), describeError(new Error(text), secretsWithMasks().secrets)]
+  }
+
+  it.each([
+    [
+      'the legacy form mid-line',
+      'Issued for deployer ##[set-output name=refresh-token;]junk in org x',
+      'Issued for deployer # #[set-output name=refresh-token;]junk in org x',
+    ],
+    ['the legacy form at the start', '##[add-mask]Issued', '# #[add-mask]Issued'],
+    ['three #', 'a ###[stop-commands]x', 'a ## #[stop-commands]x'],
+    ['a zero-width joiner inside', 'a #\u2060#[set-output name=x;]y', 'a # \u2060#[set-output name=x;]y'],
+    ['a combining mark inside', 'a ##\u0301[set-output name=x;]y', 'a # #\u0301[set-output name=x;]y'],
+    ['a new line inside', 'a #\n#[set-output name=x;]y', 'a # #[set-output name=x;]y'],
+    [':: at the start', '::set-output name=x::y', ': :set-output name=x::y'],
+    [':: after white space', ' \u00a0\t::warning::y', ' \u00a0 : :warning::y'],
+  ])('breaks %s with a visible space', (_name, text, expected) => {
+    for (const line of printedBy(text)) {
+      expect(line).toBe(expected)
+      expect(commandIn(line)).toBeUndefined()
+    }
+  })
+
+  it('leaves ordinary text alone', () => {
+    for (const text of ['Issue #42 [closed]', 'C# [x] ## done', 'a::b', 'version ::1 [##]', '# [#[']) {
+      expect(printedBy(text)).toEqual([text, text, text, text])
+    }
+  })
+
+  it('no mix of command characters, white space, zero-width and non-ASCII characters gets one through', () => {
+    const parts = ['#', '##', '[', ']', ':', '::', ' ', '\n', '\u200b', '\u00e9', '\u0301', 'a', 'set-output name=x;', 'warning']
+    let seed = 19
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % parts.length
+    for (let round = 0; round < 2000; round++) {
+      const text = Array.from({ length: 1 + (round % 12) }, () => parts[next()]).join('')
+      for (const line of printedBy(text)) {
+        expect(line.includes('##['), JSON.stringify(text)).toBe(false)
+        expect(/#[^\x20-\x7e]*#[^\x20-\x7e]*\[|^[^\x21-\x7e]*:[^\x20-\x7e]*:/.test(line), JSON.stringify(text)).toBe(false)
+        expect(commandIn(line), JSON.stringify(text)).toBeUndefined()
+      }
+    }
   })
 })
 

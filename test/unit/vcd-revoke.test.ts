@@ -1,88 +1,48 @@
 /** The Cloud Director post step: logging the session out, and what it says when it cannot. */
-import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UntrustedStateError } from '../../src/errors.ts'
-import { createHttp } from '../../src/http/request.ts'
 import { readCloudDirectorError } from '../../src/providers/cloud-director-api.ts'
 import { vcd } from '../../src/providers/vcd.ts'
-import { Secrets } from '../../src/secrets.ts'
-import { recorder, rejectionOf, secretToken, type Seen } from './helpers.ts'
+import { LEGACY_SESSION_PATH, onLogout } from './cloud-director-kit.ts'
+import { rejectionOf } from './helpers.ts'
+import { revokeContext } from './provider-kit.ts'
 
 const VCD = 'https://vcd.example.com'
-const SESSION = '/cloudapi/1.0.0/sessions/current'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 describe('vcd: revoke', () => {
-  function revokeContext(saved: { apiVersion?: string; accessToken?: string } = { apiVersion: '38.1' }, maxAttempts = 2) {
-    const debug: string[] = []
-    const sleeps: number[] = []
-    const { send } = createHttp({
-      userAgent: 'vmw-token-action/test',
-      timeoutMs: 2000,
-      maxAttempts,
-      log: { debug: (m) => debug.push(m) },
-      sleep: async (ms) => {
-        sleeps.push(ms)
-      },
-      random: () => 0,
-    })
-    const accessToken = saved.accessToken ?? secretToken(64)
-    const data: Record<string, string> = saved.apiVersion === undefined ? {} : { apiVersion: saved.apiVersion }
-    const context = { baseUrl: VCD, accessToken, data, send, secrets: new Secrets(() => {}), log: { info() {}, warning() {}, debug() {} } }
-    return { context, state: { accessToken }, sleeps }
-  }
-
   const revoke = vcd.revoke!
 
   it('logs out with DELETE sessions/current and the access token', async () => {
-    const { context, state } = revokeContext()
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION)
-      .reply(recorder(seen, () => [204]))
+    const { context } = revokeContext(VCD, { apiVersion: '38.1' })
+    const seen = onLogout(VCD, [204])
     expect(await revoke(context)).toBe('Logged out of Cloud Director: the access token is revoked.')
     expect(seen).toHaveLength(1)
-    expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=38.1', authorization: `Bearer ${state.accessToken}` })
+    expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=38.1', authorization: `Bearer ${context.accessToken}` })
   })
 
   it('logs out without a version when none is known', async () => {
-    const { context } = revokeContext({})
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION)
-      .reply(recorder(seen, () => [200, {}]))
+    const { context } = revokeContext(VCD, {})
+    const seen = onLogout(VCD, [200, {}])
     await revoke(context)
     expect(seen[0].headers.accept).toMatch(/^application\/json(;version=(3[6-9]|[4-9]\d)\.\d+)?$/)
   })
 
   it('uses the legacy DELETE /api/session below API 36', async () => {
-    const { context, state } = revokeContext({ apiVersion: '35.2' })
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete('/api/session')
-      .reply(recorder(seen, () => [204]))
+    const { context } = revokeContext(VCD, { apiVersion: '35.2' })
+    const seen = onLogout(VCD, [204], { path: LEGACY_SESSION_PATH })
     expect(await revoke(context)).toContain('Logged out')
-    expect(seen[0].headers).toMatchObject({ accept: 'application/*+xml;version=35.2', authorization: `Bearer ${state.accessToken}` })
+    expect(seen[0].headers).toMatchObject({ accept: 'application/*+xml;version=35.2', authorization: `Bearer ${context.accessToken}` })
   })
 
   it.each([401, 404])('takes HTTP %i as a session already gone', async (status) => {
-    const { context } = revokeContext()
-    nock(VCD).delete(SESSION).reply(status, { message: 'gone' })
+    const { context } = revokeContext(VCD, { apiVersion: '38.1' })
+    onLogout(VCD, [status, { message: 'gone' }])
     expect(await revoke(context)).toBe(`The Cloud Director session was already gone (HTTP ${status}): nothing left to revoke.`)
   })
 
   it('throws on HTTP 500 after every try (the post step adds until when the token stays valid)', async () => {
-    const { context, sleeps } = revokeContext({}, 2)
-    const seen: Seen[] = []
-    nock(VCD)
-      .delete(SESSION)
-      .times(2)
-      .reply(recorder(seen, () => [500, { message: 'internal error' }]))
+    const { context, sleeps } = revokeContext(VCD, {}, 2)
+    const seen = onLogout(VCD, [500, { message: 'internal error' }], { times: 2 })
     const error = await rejectionOf(revoke(context))
     expect(seen).toHaveLength(2)
     expect(sleeps).toHaveLength(1)
@@ -96,12 +56,8 @@ describe('vcd: revoke', () => {
   it.each(['38.1; rm -rf', '', '1', 'x.y'])(
     'refuses saved data whose API version %j is not a version, sending nothing',
     async (apiVersion) => {
-      const { context } = revokeContext({ apiVersion })
-      const seen: Seen[] = []
-      nock(VCD)
-        .delete(SESSION)
-        .optionally()
-        .reply(recorder(seen, () => [204]))
+      const { context } = revokeContext(VCD, { apiVersion })
+      const seen = onLogout(VCD, [204])
       if (apiVersion === '') return expect(await revoke(context)).toContain('Logged out')
       expect(await rejectionOf(revoke(context))).toBeInstanceOf(UntrustedStateError)
       expect(seen).toEqual([])

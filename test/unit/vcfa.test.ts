@@ -1,40 +1,43 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import { describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
 import { ProviderError, UntrustedStateError } from '../../src/errors.ts'
-import { createHttp } from '../../src/http/request.ts'
 import { tokenPaths, vcfa } from '../../src/providers/vcfa.ts'
-import { describeError, Secrets } from '../../src/secrets.ts'
+import { describeError } from '../../src/secrets.ts'
+import {
+  fakeCloudDirector,
+  INVALID_GRANT,
+  onLogout,
+  paths,
+  SESSION_PATH,
+  sessionAnswer,
+  versionsXml,
+  type CloudDirectorRoutes,
+  type Route,
+} from './cloud-director-kit.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, form, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-
-type ApiToken = CredentialOf<'api-token'>
+import { form, harness, jwt, rejectionOf, secretToken, type Reply, named } from './helpers.ts'
+import {
+  apiTokenConfig,
+  type ApiToken,
+  expectCredentialPost,
+  expectSays,
+  failedExchange,
+  registryEntry,
+  revokeContext,
+  tokenOf,
+  type Says,
+} from './provider-kit.ts'
 
 const VCFA = 'https://vcfa.example.com'
-const SESSION = '/cloudapi/1.0.0/sessions/current'
-const INVALID_GRANT = { minorErrorCode: 'invalid_grant', message: 'Invalid refresh token' }
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 function vcfaConfig(overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {
-  return config({ provider: 'vcfa', baseUrl: VCFA, credential: { kind: 'api-token', token: secretToken(32) }, org: 'acme', ...overrides })
+  return apiTokenConfig('vcfa', VCFA, { org: 'acme', ...overrides })
 }
 
-function tokenOf(cfg: Config): string {
-  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
-  return cfg.credential.token
-}
-
-function versionsXml(versions: string[]): string {
-  const infos = versions.map((v) => `<VersionInfo deprecated="false"><Version>${v}</Version></VersionInfo>`).join('')
-  // The documented place of a pre-release (BC-VCD SupportedVersionsType): it never counts.
-  return `<SupportedVersions xmlns="http://www.vmware.com/vcloud/versions">${infos}<AlphaVersion><Version>41.0.0-alpha</Version></AlphaVersion></SupportedVersions>`
-}
-const VERSIONS = versionsXml(['39.1', '40.0', '38.1'])
+/** The versions VCF Automation lists, with a pre-release that never counts. */
+const versions = (list: string[]) => versionsXml(list, { origin: VCFA, alpha: '41.0.0-alpha' })
+const VERSIONS = versions(['39.1', '40.0', '38.1'])
 
 /** A JWT access token with preferred_username, as VCF Automation issues (terraform-provider-vcfa reads it). */
 function tokenAnswer(
@@ -45,40 +48,33 @@ function tokenAnswer(
   return { accessToken, body: { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, ...extra } }
 }
 
-function sessionAnswer(user = 'acme-ops', org = 'acme'): Record<string, unknown> {
-  return { id: 'urn:vcloud:session:1', user: { name: user, id: 'urn:vcloud:user:1' }, org: { name: org, id: 'urn:vcloud:org:1' } }
-}
-
-type Route = (request: Seen) => Reply | Promise<Reply>
-
-interface Routes {
+interface Routes extends Partial<Omit<CloudDirectorRoutes, 'tokens'>> {
   /** The answer of every token path that is served. */
   token?: Route
   /** Token path forms answering 404. */
   missing?: ('tm' | 'root')[]
-  versions?: Route
-  session?: Route
-  logout?: Route
 }
 
-/** One VCF Automation: both token path forms for cfg's org, /api/versions, sessions/current; records what each saw. */
+/** One VCF Automation: both token path forms for cfg's org, every route answering every request. */
 function fakeVcfa(cfg: Config, routes: Routes = {}) {
-  const seen = { token: [] as Seen[], versions: [] as Seen[], session: [] as Seen[], logout: [] as Seen[] }
+  const { token = () => [200, tokenAnswer().body], missing = [], ...rest } = routes
   const notFound: Route = () => [404, { minorErrorCode: 'NOT_FOUND', message: 'Not Found' }]
-  for (const path of tokenPaths(cfg.org)) {
-    const form = path.startsWith('/tm/') ? 'tm' : 'root'
-    const answer = routes.missing?.includes(form) ? notFound : (routes.token ?? (() => [200, tokenAnswer().body]))
-    nock(VCFA).persist().post(path).query(true).optionally().reply(recorder(seen.token, answer))
-  }
-  const optional = (method: 'get' | 'delete', path: string, into: Seen[], answer: Route) =>
-    nock(VCFA).persist()[method](path).query(true).optionally().reply(recorder(into, answer))
-  optional('get', '/api/versions', seen.versions, routes.versions ?? (() => [200, VERSIONS]))
-  optional('get', SESSION, seen.session, routes.session ?? (() => [200, sessionAnswer()]))
-  optional('delete', SESSION, seen.logout, routes.logout ?? (() => [204]))
-  return seen
+  const tokens = tokenPaths(cfg.org).map((path) => ({
+    path,
+    answer: missing.includes(path.startsWith('/tm/') ? 'tm' : 'root') ? notFound : token,
+  }))
+  return fakeCloudDirector(
+    VCFA,
+    { tokens, versions: () => [200, VERSIONS], session: () => [200, sessionAnswer('acme-ops', 'acme')], ...rest },
+    { persist: true },
+  )
 }
 
-const paths = (seen: Seen[]) => seen.map((request) => request.url.pathname)
+describe('vcfa: its entry in the registry', () => {
+  it('takes an API token only, has no default url (url is required), and revokes', () => {
+    expect(registryEntry(vcfa)).toEqual({ credentials: ['api-token'], defaultUrl: undefined, revokes: true, cannotRevoke: undefined })
+  })
+})
 
 describe('vcfa: token paths', () => {
   it('tenants try /tm first, the provider org /oauth first; the org percent-encoded as spelled', () => {
@@ -98,12 +94,8 @@ describe('vcfa: exchange', () => {
 
     expect(paths(seen.token)).toEqual(['/tm/oauth/tenant/acme/token'])
     const [token] = seen.token
-    expect(token.method).toBe('POST')
-    expect(token.url.search).toBe('')
+    expectCredentialPost(token, 'application/x-www-form-urlencoded')
     expect(form(token.body)).toEqual({ grant_type: 'refresh_token', refresh_token: tokenOf(cfg) })
-    expect(token.headers['content-type']).toBe('application/x-www-form-urlencoded')
-    expect(token.headers.accept).toBe('application/json')
-    expect(token.headers.authorization).toBeUndefined()
 
     expect(seen.versions).toHaveLength(1)
     expect(seen.versions[0].headers.authorization).toBeUndefined()
@@ -171,27 +163,52 @@ describe('vcfa: exchange', () => {
     expect(h.publishRefreshToken).not.toHaveBeenCalled()
   })
 
-  it('a refusal for the provider org says a tenant token needs org', async () => {
-    const cfg = vcfaConfig({ org: '' })
-    const h = harness(cfg)
-    fakeVcfa(cfg, { token: () => [400, INVALID_GRANT] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
-    expect(error.message).toMatch(/^VCF Automation token exchange for the provider \(System\) org failed: HTTP 400/)
-    expect(error.message).toContain("it is a tenant's token (set org to that organization)")
-  })
+  const FAILURES: { name: string; config?: Partial<Config<ApiToken>>; routes: Routes; says: Says; never?: string; asked?: string[] }[] = [
+    {
+      name: 'a refusal for the provider org says a tenant token needs org',
+      config: { org: '' },
+      routes: { token: () => [400, INVALID_GRANT] },
+      says: [
+        /^VCF Automation token exchange for the provider \(System\) org failed: HTTP 400/,
+        "it is a tenant's token (set org to that organization)",
+      ],
+    },
+    {
+      name: 'a 401 without invalid_grant (an unknown org) says to check org',
+      config: { org: 'nosuchorg' },
+      routes: { token: () => [401, { minorErrorCode: 'UNAUTHORIZED', message: 'Unauthorized' }] },
+      says: ["Check org: 'nosuchorg' may not exist"],
+    },
+    {
+      name: '5xx on every try: busy, and never the other form',
+      config: { maxAttempts: 2 },
+      routes: { token: () => [502, { message: 'bad gateway' }] },
+      says: ['HTTP 502 Bad Gateway: bad gateway (2 tries). VCF Automation is busy or unavailable'],
+      asked: Array(2).fill('/tm/oauth/tenant/acme/token'),
+    },
+    {
+      name: 'an HTML page for 200 is not a token answer, and is not quoted',
+      routes: { token: () => [200, '<!doctype html><html><body>Sign in to VCF Automation</body></html>'] },
+      says: [
+        /^VCF Automation \(vcfa\.example\.com\) answered HTTP 200 OK, an HTML page instead of an API answer.*expected a JSON token response\.$/,
+      ],
+      never: 'Sign in',
+    },
+  ]
 
-  it('a 401 without invalid_grant (an unknown org) says to check org', async () => {
-    const cfg = vcfaConfig({ org: 'nosuchorg' })
-    const h = harness(cfg)
-    fakeVcfa(cfg, { token: () => [401, { minorErrorCode: 'UNAUTHORIZED', message: 'Unauthorized' }] })
-    expect((await rejectionOf(vcfa.exchange(h.context))).message).toContain("Check org: 'nosuchorg' may not exist")
+  it.each(named(FAILURES))('%s', async (_name, { config, routes, says, never, asked }) => {
+    const cfg = vcfaConfig(config)
+    const seen = fakeVcfa(cfg, routes)
+    const { error } = await failedExchange(vcfa, cfg)
+    expectSays(error.message, says)
+    if (never !== undefined) expect(error.message).not.toContain(never)
+    if (asked !== undefined) expect(paths(seen.token)).toEqual(asked)
   })
 
   it('404 at both forms of a VCF Automation (API 40): check org', async () => {
     const cfg = vcfaConfig({ org: 'Acme' })
-    const h = harness(cfg)
     const seen = fakeVcfa(cfg, { missing: ['tm', 'root'] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(seen.token).toHaveLength(2)
     expect(error.message).toBe(
       "VCF Automation token exchange for org 'Acme' failed: vcfa.example.com answered HTTP 404 at both /tm/oauth/tenant/Acme/token and " +
@@ -204,9 +221,8 @@ describe('vcfa: exchange', () => {
     ['the provider org', '', () => [200, VERSIONS] as Reply],
   ])('404 at both forms for %s: not VCF Automation, check url', async (_name, org, versions) => {
     const cfg = vcfaConfig({ org })
-    const h = harness(cfg)
     fakeVcfa(cfg, { missing: ['tm', 'root'], versions })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(error.message).toMatch(
       /answered HTTP 404 at both \/\S+ and \/\S+: it does not look like VCF Automation\. Check url: give the VCF Automation address, e\.g\. https:\/\/vcfa\.example\.com\.$/,
     )
@@ -214,9 +230,8 @@ describe('vcfa: exchange', () => {
 
   it('an HTML refusal on a host whose /api/versions is no version list: not VCF Automation', async () => {
     const cfg = vcfaConfig()
-    const h = harness(cfg)
     fakeVcfa(cfg, { token: () => [403, '<html><title>Access denied</title></html>'], versions: () => [200, '<html>portal</html>'] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(error.message).toBe(
       'vcfa.example.com does not look like VCF Automation: GET /api/versions answered HTTP 200 without any API version. ' +
         'Check url: give the VCF Automation address, e.g. https://vcfa.example.com.',
@@ -236,26 +251,6 @@ describe('vcfa: exchange', () => {
     expect(paths(seen.token)).toEqual(Array(3).fill('/tm/oauth/tenant/acme/token'))
     expect(h.sleeps).toHaveLength(2)
     expect(h.sleeps[0]).toBeGreaterThanOrEqual(1000)
-  })
-
-  it('5xx on every try: busy, and never the other form', async () => {
-    const cfg = vcfaConfig({ maxAttempts: 2 })
-    const h = harness(cfg)
-    const seen = fakeVcfa(cfg, { token: () => [502, { message: 'bad gateway' }] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
-    expect(paths(seen.token)).toEqual(Array(2).fill('/tm/oauth/tenant/acme/token'))
-    expect(error.message).toContain('HTTP 502 Bad Gateway: bad gateway (2 tries). VCF Automation is busy or unavailable')
-  })
-
-  it('an HTML page for 200 is not a token answer, and is not quoted', async () => {
-    const cfg = vcfaConfig()
-    const h = harness(cfg)
-    fakeVcfa(cfg, { token: () => [200, '<!doctype html><html><body>Sign in to VCF Automation</body></html>'] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
-    expect(error.message).toMatch(
-      /^VCF Automation \(vcfa\.example\.com\) answered HTTP 200 OK, an HTML page instead of an API answer.*expected a JSON token response\.$/,
-    )
-    expect(error.message).not.toContain('Sign in')
   })
 
   it('never shows the token when an error echoes it', async () => {
@@ -336,7 +331,7 @@ describe('vcfa: who the token acts for', () => {
     const result = await vcfa.exchange(h.context)
     expect(result).toMatchObject({ org: 'globex', subject: 'globex-ops', revokeData: { apiVersion: '40.0', session: 'refused' } })
     expect(h.logs.filter((line) => line.level === 'info').map((line) => line.message)).toEqual([
-      `VCF Automation does not serve this token's session at ${SESSION} (HTTP ${status}), as it may not for VM Apps orgs: org comes from the org input, subject from the access token.`,
+      `VCF Automation does not serve this token's session at ${SESSION_PATH} (HTTP ${status}), as it may not for VM Apps orgs: org comes from the org input, subject from the access token.`,
     ])
   })
 
@@ -363,9 +358,8 @@ describe('vcfa: who the token acts for', () => {
 
   it('a session lookup failing with 5xx fails the step as busy, and ends the session', async () => {
     const cfg = vcfaConfig({ maxAttempts: 2 })
-    const h = harness(cfg)
     const seen = fakeVcfa(cfg, { session: () => [500, { message: 'oops' }] })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const { error } = await failedExchange(vcfa, cfg)
     expect(seen.session).toHaveLength(2)
     expect(error.message).toContain('session check with the new access token failed: HTTP 500')
     expect(error.message).toContain('busy or unavailable')
@@ -378,7 +372,7 @@ describe('vcfa: who the token acts for', () => {
     const rotated = secretToken(32)
     const seen = fakeVcfa(cfg, {
       token: () => [200, tokenAnswer({ refresh_token: rotated }).body],
-      versions: () => [200, versionsXml(['37.2', '38.1'])],
+      versions: () => [200, versions(['37.2', '38.1'])],
     })
     const result = await vcfa.exchange(h.context)
     const notice =
@@ -395,36 +389,19 @@ describe('vcfa: who the token acts for', () => {
   it('below API 34 there is no sessions/current to ask', async () => {
     const cfg = vcfaConfig()
     const h = harness(cfg)
-    const seen = fakeVcfa(cfg, { versions: () => [200, versionsXml(['33.0'])] })
+    const seen = fakeVcfa(cfg, { versions: () => [200, versions(['33.0'])] })
     expect(await vcfa.exchange(h.context)).toMatchObject({ subject: 'acme-ops', revokeData: { apiVersion: '33.0', session: 'served' } })
     expect(seen.session).toEqual([])
   })
 })
 
 describe('vcfa: revoke', () => {
-  function revokeContext(data: Record<string, string>) {
-    const { send } = createHttp({
-      userAgent: 'test',
-      timeoutMs: 2000,
-      maxAttempts: 2,
-      log: { debug() {} },
-      sleep: async () => {},
-      random: () => 0,
-    })
-    const accessToken = secretToken(64)
-    return { baseUrl: VCFA, accessToken, data, send, secrets: new Secrets(() => {}), log: { info() {}, warning() {}, debug() {} } }
-  }
-  function logoutAnswering(reply: Reply, seen: Seen[] = []) {
-    nock(VCFA)
-      .delete(SESSION)
-      .optionally()
-      .reply(recorder(seen, () => reply))
-    return seen
-  }
+  const contextOf = (data: Record<string, string>) => revokeContext(VCFA, data).context
+  const logoutAnswering = (reply: Reply) => onLogout(VCFA, reply)
   const revoke = vcfa.revoke!
 
   it('logs out with DELETE sessions/current, the access token and the saved version', async () => {
-    const context = revokeContext({ apiVersion: '40.0', session: 'served' })
+    const context = contextOf({ apiVersion: '40.0', session: 'served' })
     const seen = logoutAnswering([204])
     expect(await revoke(context)).toBe('Logged out of VCF Automation: the access token is revoked.')
     expect(seen[0].headers).toMatchObject({ accept: 'application/json;version=40.0', authorization: `Bearer ${context.accessToken}` })
@@ -437,26 +414,26 @@ describe('vcfa: revoke', () => {
     [401, 'refused'],
   ])('HTTP %i for a session the lookup %s: already gone', async (status, session) => {
     logoutAnswering([status, { message: 'gone' }])
-    expect(await revoke(revokeContext({ apiVersion: '40.0', session }))).toBe(
+    expect(await revoke(contextOf({ apiVersion: '40.0', session }))).toBe(
       `The VCF Automation session was already gone (HTTP ${status}): nothing left to revoke.`,
     )
   })
 
   it('HTTP 404 for a session the lookup was refused: not served, so not ended', async () => {
     logoutAnswering([404, { minorErrorCode: 'NOT_FOUND', message: 'Not Found' }])
-    const error = await rejectionOf(revoke(revokeContext({ apiVersion: '40.0', session: 'refused' })))
+    const error = await rejectionOf(revoke(contextOf({ apiVersion: '40.0', session: 'refused' })))
     expect(error.message).toBe(
-      `VCF Automation logout failed: HTTP 404 Not Found: NOT_FOUND: Not Found (1 try). VCF Automation does not serve this token's session at ${SESSION} ` +
+      `VCF Automation logout failed: HTTP 404 Not Found: NOT_FOUND: Not Found (1 try). VCF Automation does not serve this token's session at ${SESSION_PATH} ` +
         '(its lookup in the main step was refused too), as it may not for VM Apps orgs. For an org whose sessions cannot be logged out, revoke: false skips the logout.',
     )
   })
 
   it('HTTP 403: the session lives on, and the warning says why it may', async () => {
     logoutAnswering([403, { minorErrorCode: 'ACCESS_TO_RESOURCE_IS_FORBIDDEN', message: 'Forbidden' }])
-    const error = await rejectionOf(revoke(revokeContext({ apiVersion: '40.0', session: 'served' })))
+    const error = await rejectionOf(revoke(contextOf({ apiVersion: '40.0', session: 'served' })))
     expect(error.message).toBe(
       'VCF Automation logout failed: HTTP 403 Forbidden: ACCESS_TO_RESOURCE_IS_FORBIDDEN: Forbidden (1 try). VCF Automation did not let this token end its session ' +
-        `(VM Apps orgs may not be served by ${SESSION}). For an org whose sessions cannot be logged out, revoke: false skips the logout.`,
+        `(VM Apps orgs may not be served by ${SESSION_PATH}). For an org whose sessions cannot be logged out, revoke: false skips the logout.`,
     )
   })
 
@@ -465,7 +442,7 @@ describe('vcfa: revoke', () => {
     { apiVersion: '40.0; x', session: 'served' },
   ])('refuses saved data %j, sending nothing', async (data) => {
     const seen = logoutAnswering([204])
-    expect(await rejectionOf(revoke(revokeContext(data)))).toBeInstanceOf(UntrustedStateError)
+    expect(await rejectionOf(revoke(contextOf(data)))).toBeInstanceOf(UntrustedStateError)
     expect(seen).toEqual([])
   })
 })

@@ -193,9 +193,8 @@ export class AriaEmulator extends EmulatorServer {
   }
 
   /** Back to the options it was made with, without faults or recorded requests (for afterEach). */
-  reset(): void {
-    this.clearFaults()
-    this.clearRequests()
+  override reset(): void {
+    super.reset()
     this.credentialsInUrl.length = 0
     this.applyOptions()
   }

@@ -155,7 +155,7 @@ export class AriaOperationsEmulator extends EmulatorServer {
   }
 
   /** Back to the options it was made with, without faults, recorded requests or maintenance (for afterEach). */
-  reset(): void {
+  override reset(): void {
     this.clearFaults()
     this.clearRequests()
     this.credentialsInUrl.length = 0

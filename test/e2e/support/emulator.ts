@@ -250,6 +250,12 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
     this.requests.length = 0
   }
 
+  /** Clean for the next test: no faults, no recorded requests (an emulator with more state resets that too). */
+  reset(): void {
+    this.clearFaults()
+    this.clearRequests()
+  }
+
   requestsTo(route: string): RecordedRequest[] {
     return this.requests.filter((request) => request.route === route)
   }

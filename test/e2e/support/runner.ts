@@ -16,11 +16,13 @@
  * inherited from the test process (no proxy, no NODE_EXTRA_CA_CERTS) unless passed in `env`.
  *
  * StepResult: exitCode, signal, timedOut, durationMs, stdout, stderr, summary (GITHUB_STEP_SUMMARY),
- * outputs, env (GITHUB_ENV), state (GITHUB_STATE), path, fileCommandErrors, commands (parsed
- * workflow commands, raw messages), warnings / errors / notices / debug (raw messages), masks (every
- * value masked by the end of the step), log (lines as the runner shows them: ::add-mask:: hidden,
- * `##[warning]msg` etc., every mask registered so far replaced by ***), earlyLeaks (displayed lines
- * holding an 8+ character piece of a value that was masked only AFTER the line was printed).
+ * outputs (GITHUB_OUTPUT over set-output commands), env (GITHUB_ENV), state (GITHUB_STATE over
+ * save-state commands), path, fileCommandErrors, commands (parsed workflow commands in either form,
+ * `::name::` at a line's start or `##[name]` anywhere in a line, see workflow-commands.ts; raw
+ * messages), warnings / errors / notices / debug (raw messages), masks (every value masked by the end
+ * of the step), log (lines as the runner shows them: ::add-mask:: hidden, `##[warning]msg` etc., every
+ * mask registered so far replaced by ***), earlyLeaks (displayed lines holding an 8+ character piece
+ * of a value that was masked only AFTER the line was printed).
  *
  *   assertNoLeaks(resultOrJob, secrets)   // throws unless no 8+ character piece of any secret is in the
  *                                         // masked log, stderr or the job summary, and earlyLeaks is empty
@@ -38,6 +40,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { COMMANDS, parseCommandLine, type WorkflowCommand } from './workflow-commands.ts'
+
+export { parseCommandLine, type WorkflowCommand }
 
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
 /** The bundles under test: dist/, or another build that VMW_E2E_DIST points the whole suite at (e.g. a mutant). */
@@ -54,15 +59,6 @@ export interface ActionYml {
   inputs: Record<string, { default?: string; required: boolean; description?: string }>
   outputs: string[]
   runs: Record<string, string>
-}
-
-export interface WorkflowCommand {
-  command: string
-  properties: Record<string, string>
-  /** Unescaped message, as the action sent it (not masked). */
-  message: string
-  /** Index of the stdout line it came from. */
-  line: number
 }
 
 export interface EarlyLeak {
@@ -82,6 +78,11 @@ export interface StepAnalysis {
   masks: string[]
   log: string[]
   earlyLeaks: EarlyLeak[]
+  /** Outputs and state that set-output and save-state commands set (the file commands override them). */
+  commandOutputs: Record<string, string>
+  commandState: Record<string, string>
+  /** Commands the runner refuses and fails the step for (set-env, add-path). */
+  failedCommands: string[]
 }
 
 export interface StepResult extends StepAnalysis {
@@ -98,7 +99,7 @@ export interface StepResult extends StepAnalysis {
   state: Record<string, string>
   path: string[]
   fileCommandErrors: string[]
-  /** exitCode 0 and no file-command error: what the runner marks as success. */
+  /** exitCode 0, no file-command error and no failed command: what the runner marks as success. */
   succeeded: boolean
 }
 
@@ -281,13 +282,14 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     stdout,
     stderr,
     summary,
-    outputs,
+    ...analysis,
+    // The runner processes the file commands after the step: they win over set-output and save-state.
+    outputs: { ...analysis.commandOutputs, ...outputs },
     env: stepEnv,
-    state,
+    state: { ...analysis.commandState, ...state },
     path,
     fileCommandErrors,
-    succeeded: exitCode === 0 && fileCommandErrors.length === 0,
-    ...analysis,
+    succeeded: exitCode === 0 && fileCommandErrors.length === 0 && analysis.failedCommands.length === 0,
   }
 }
 
@@ -351,51 +353,6 @@ export function parseFileCommand(text: string, what: string, errors: string[] = 
   return values
 }
 
-const COMMANDS = new Set([
-  'add-mask',
-  'debug',
-  'notice',
-  'warning',
-  'error',
-  'group',
-  'endgroup',
-  'echo',
-  'stop-commands',
-  'add-matcher',
-  'remove-matcher',
-  'save-state',
-  'set-output',
-  'set-env',
-  'add-path',
-])
-
-function unescapeData(text: string): string {
-  return text.replace(/%0D/gi, '\r').replace(/%0A/gi, '\n').replace(/%25/g, '%')
-}
-
-function unescapeProperty(text: string): string {
-  return text.replace(/%0D/gi, '\r').replace(/%0A/gi, '\n').replace(/%3A/gi, ':').replace(/%2C/gi, ',').replace(/%25/g, '%')
-}
-
-/** `::name k=v,k=v::message` -> command; undefined for an ordinary line. */
-export function parseCommandLine(line: string, index: number): WorkflowCommand | undefined {
-  const text = line.trim()
-  if (!text.startsWith('::')) return undefined
-  const end = text.indexOf('::', 2)
-  if (end === -1) return undefined
-  const head = text.slice(2, end)
-  const space = head.indexOf(' ')
-  const command = space === -1 ? head : head.slice(0, space)
-  const properties: Record<string, string> = {}
-  if (space !== -1) {
-    for (const pair of head.slice(space + 1).split(',')) {
-      const equals = pair.indexOf('=')
-      if (equals > 0) properties[pair.slice(0, equals).trim()] = unescapeProperty(pair.slice(equals + 1))
-    }
-  }
-  return { command, properties, message: unescapeData(text.slice(end + 2)), line: index }
-}
-
 /** Text as the runner would print it with these values masked. */
 export function applyMasks(text: string, masks: string[]): string {
   return text
@@ -448,6 +405,9 @@ export function interpretStep(input: { stdout: string; stderr?: string; masks?: 
     masks: masker.values,
     log: [],
     earlyLeaks: [],
+    commandOutputs: {},
+    commandState: {},
+    failedCommands: [],
   }
   /** For each log line, how many masks were active when it was printed. */
   const activeAt: number[] = []
@@ -457,18 +417,25 @@ export function interpretStep(input: { stdout: string; stderr?: string; masks?: 
       activeAt.push(masker.values.length)
     }
   }
+  /** What the runner prints when a command throws (ActionCommandManager.TryProcessCommand); the step then fails. */
+  const fail = (line: string, reason: string): void => {
+    const failure = `Unable to process command '${line.slice(0, 40)}' successfully. ${reason}`
+    analysis.failedCommands.push(failure)
+    analysis.errors.push(failure)
+    show(`##[error]${failure}`)
+  }
   let stopToken: string | undefined
   const lines = input.stdout.split('\n')
   if (lines.at(-1) === '') lines.pop()
   lines.forEach((rawLine, index) => {
     const line = rawLine.replace(/\r$/, '')
-    const command = parseCommandLine(line, index)
     if (stopToken !== undefined) {
-      if (command && command.command === stopToken) stopToken = undefined
-      else show(line)
-      return
+      // While stopped, the runner registers the token as a command, in either form; an empty one never resumes.
+      if (stopToken && parseCommandLine(line, index, new Set([...COMMANDS, stopToken]))?.command === stopToken) stopToken = undefined
+      return show(line)
     }
-    if (!command || !COMMANDS.has(command.command)) return show(line)
+    const command = parseCommandLine(line, index)
+    if (!command) return show(line)
     analysis.commands.push(command)
     const title = command.properties.title ? `${command.properties.title}: ` : ''
     switch (command.command) {
@@ -491,15 +458,22 @@ export function interpretStep(input: { stdout: string; stderr?: string; masks?: 
       case 'endgroup':
         return show('##[endgroup]')
       case 'stop-commands':
-        stopToken = command.message
-        return
+        // The runner prints the line that stops commands, and the one that resumes them.
+        stopToken = command.message.toLowerCase()
+        return show(line)
       case 'save-state':
-      case 'set-output':
+      case 'set-output': {
+        // Deprecated, still acted on (ActionCommandManager SetOutputCommandExtension, SaveStateCommandExtension).
+        const deprecated = `The \`${command.command}\` command is deprecated and will be disabled soon. Please upgrade to using Environment Files.`
+        analysis.warnings.push(deprecated)
+        show(`##[warning]${deprecated}`)
+        if (!command.properties.name) return fail(line, `Required field 'name' is missing in ##[${command.command}] command.`)
+        ;(command.command === 'set-output' ? analysis.commandOutputs : analysis.commandState)[command.properties.name] = command.message
+        return
+      }
       case 'set-env':
       case 'add-path':
-        return show(
-          `##[error]Unable to process command '${line.slice(0, 40)}' successfully. The \`${command.command}\` command is disabled.`,
-        )
+        return fail(line, `The \`${command.command}\` command is disabled.`)
       default:
         return
     }

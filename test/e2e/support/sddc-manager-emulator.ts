@@ -194,7 +194,7 @@ export class SddcManagerEmulator extends EmulatorServer {
   }
 
   /** Back to the options it was made with, without faults, recorded requests or lockouts (for afterEach). */
-  reset(): void {
+  override reset(): void {
     this.clearFaults()
     this.clearRequests()
     this.credentialsInUrl.length = 0

@@ -15,6 +15,16 @@
  *   vcfa.claimsOf(accessToken)          // the issued JWT's claims (preferred_username, sub, exp, ...)
  *   vcfa.cutTokenAnswers = 1            // the next N token answers are issued (and rotated) but their
  *                                       // JSON is cut short by its last character: it does not parse
+ *   vcfa.project                        // 'default-project', a CCI project of org 'acme'
+ *   vcfa.readyNamespace                 // 'ci-ns': Ready, with a namespaceEndpointURL (phase CREATED)
+ *   vcfa.pendingNamespace               // 'pending-ns': Ready False, phase CREATING, no endpoint
+ *   vcfa.endpointlessNamespace          // 'no-endpoint-ns': Ready True but no namespaceEndpointURL
+ *   vcfa.addSupervisorNamespace({ project, name, ready, endpoint, phase })   // another (after start());
+ *                                       // endpoint false: none; the endpoint accepts the same tokens
+ *   vcfa.namespaceEndpointUrl(project, name)   // the URL a namespace's endpoint answers at
+ *   vcfa.kube                           // the /cci/kubernetes KubernetesApi (get, put, objects)
+ *   vcfa.namespaceApis                  // Map '<project>/<name>' -> the KubernetesApi of that namespace's endpoint
+ *   vcfa.namespaceServer                // the second server of the endpoints ('server' modes), else undefined
  *   ...and everything of VcdEmulator: addToken, latestRefreshToken, revokeToken, sessions, isAlive,
  *   issued, versions, credentialsInUrl, secrets(), requestsTo(route), fault(route, ...).
  *
@@ -30,6 +40,12 @@
  *                      403, or 200 (served like All Apps); undocumented, hence configurable
  *   vmAppsLogoutStatus   the same for DELETE sessions/current: 204 (the session ends), 401, 403 or 404
  *                      (default: 204 when vmAppsSessionStatus is 200, else vmAppsSessionStatus)
+ *   supervisorNamespaceVersions  the infrastructure.cci.vmware.com versions served (default ['v1alpha3'], as
+ *                      terraform-provider-vcfa 1.1+ for VCFA 9.1; ['v1alpha2'] as 1.0.x for VCFA 9.0)
+ *   namespaceEndpoints where namespaceEndpointURL points: 'path' (default; this server,
+ *                      https://<host>/endpoints/<project>/<name>), 'server' (a second server, same CA) or
+ *                      'server-other-ca' (a second server whose certificate another CA signed: vcfa.namespaceServer.ca).
+ *                      The URL's real shape is in no source; clients must take it verbatim.
  * Defaults that differ from VcdEmulator: maxVersion '40.0', expiresIn 3600, orgCaseSensitive true
  * (terraform-provider-vcfa docs/index.md: "`org` value is case sensitive"), no legacy logout.
  *
@@ -48,11 +64,20 @@
  *   session        GET /cloudapi/1.0.0/sessions/current   Accept application/json;version=X (X listed, else
  *                  406); dead token 401; live VM Apps token vmAppsSessionStatus; else the session JSON.
  *   logout         DELETE /cloudapi/1.0.0/sessions/current   the same checks; 204 and the token is dead.
- *   kubernetes     GET /cci/kubernetes/...   (the Kubernetes endpoint, govcd ccitypes.KubernetesSubpath)
- *                  Bearer access token: live 200 (a discovery answer), else 401 (a Kubernetes Status).
+ *   kubernetes-*   /cci/kubernetes/...   (the Kubernetes endpoint, govcd ccitypes.KubernetesSubpath): the
+ *                  KubernetesApi of kubernetes-api.ts behind the Bearer access token (any case of `bearer`, as
+ *                  go-vcloud-director sends it): live 200, dead or unknown 401 (a Kubernetes Status). Serves
+ *                  /version, discovery, and the CCI objects (notes/vcfa-kubeconfig.md):
+ *                  GET /apis/infrastructure.cci.vmware.com/<version>/namespaces/<project>/supervisornamespaces[/<name>]
+ *                  (SupervisorNamespace: spec, status.conditions [{type: Ready, status}], status.phase,
+ *                  status.namespaceEndpointURL; missing: 404 Status `supervisornamespaces.infrastructure.cci.vmware.com
+ *                  "<name>" not found`; a project of another org: 403), GET /apis/project.cci.vmware.com/v1alpha2/projects[/<name>].
+ *   endpoint-<project>-<name>-*   the namespace endpoint (/endpoints/<project>/<name>/... on this or the second
+ *                  server): a KubernetesApi with ConfigMaps in that namespace only (others 403), same tokens.
  */
-import { parseBearer, type RecordedRequest, type Reply } from './emulator.ts'
+import { EmulatorServer, type RecordedRequest, type Reply } from './emulator.ts'
 import { readJwt } from './jwt.ts'
+import { KubernetesApi, type KubernetesObject, type KubernetesResourceType } from './kubernetes-api.ts'
 import { vcdError, VcdEmulator, type VcdOptions, type VcdTokenInfo } from './vcd-emulator.ts'
 
 export type VcfaTokenForm = 'tm' | 'root'
@@ -63,6 +88,20 @@ export const VCFA_TOKEN_PATHS: Record<VcfaTokenForm, { provider: string; tenant:
   root: { provider: '/oauth/provider/token', tenant: (org) => `/oauth/tenant/${encodeURIComponent(org)}/token` },
 }
 export const VCFA_KUBERNETES_PATH = '/cci/kubernetes'
+/** go-vcloud-director ccitypes/constants.go: SupervisorNamespaceAPI and ProjectAPI / ProjectVersion. */
+export const CCI_SUPERVISOR_NAMESPACE_GROUP = 'infrastructure.cci.vmware.com'
+export const CCI_PROJECT_GROUP_VERSION = 'project.cci.vmware.com/v1alpha2'
+
+export interface SupervisorNamespaceSpec {
+  project: string
+  name: string
+  /** The Ready condition's status (default true). */
+  ready?: boolean
+  /** Whether status.namespaceEndpointURL is set (default: as ready). */
+  endpoint?: boolean
+  /** status.phase (default CREATED when ready, else CREATING). */
+  phase?: string
+}
 
 export interface VcfaOptions extends Omit<VcdOptions, 'tenantOrgs' | 'legacyLogout'> {
   allAppsOrgs?: string[]
@@ -72,6 +111,8 @@ export interface VcfaOptions extends Omit<VcdOptions, 'tenantOrgs' | 'legacyLogo
   refreshTokenNull?: boolean
   vmAppsSessionStatus?: 200 | 403 | 404
   vmAppsLogoutStatus?: 204 | 401 | 403 | 404
+  supervisorNamespaceVersions?: string[]
+  namespaceEndpoints?: 'path' | 'server' | 'server-other-ca'
 }
 
 const TOKEN_PATH = /^(\/tm)?\/oauth\/(?:provider|tenant\/([^/]+))\/token$/
@@ -87,6 +128,16 @@ export class VcfaEmulator extends VcdEmulator {
   vmAppsSessionStatus: 200 | 403 | 404
   vmAppsLogoutStatus: 204 | 401 | 403 | 404
   cutTokenAnswers = 0
+  readonly project = 'default-project'
+  readonly readyNamespace = 'ci-ns'
+  readonly pendingNamespace = 'pending-ns'
+  readonly endpointlessNamespace = 'no-endpoint-ns'
+  readonly kube: KubernetesApi
+  readonly namespaceApis = new Map<string, KubernetesApi>()
+  readonly namespaceServer: EmulatorServer | undefined
+  readonly supervisorNamespaceVersions: string[]
+  /** Which org each CCI project belongs to. */
+  readonly projectOrgs = new Map<string, string>()
 
   constructor(options: VcfaOptions = {}) {
     const allAppsOrgs = options.allAppsOrgs ?? ['acme']
@@ -111,20 +162,125 @@ export class VcfaEmulator extends VcdEmulator {
     this.tokens.get(this.providerToken)!.user = 'serviceadministrator'
     this.vmAppsToken = this.vmAppsOrg ? this.addToken({ org: this.vmAppsOrg, user: `${this.vmAppsOrg}-ops` }) : ''
 
+    this.supervisorNamespaceVersions = options.supervisorNamespaceVersions ?? ['v1alpha3']
+    this.kube = new KubernetesApi({
+      name: 'kubernetes',
+      prefix: VCFA_KUBERNETES_PATH,
+      resourceTypes: [
+        ...this.supervisorNamespaceVersions.map((version): KubernetesResourceType => ({
+          group: CCI_SUPERVISOR_NAMESPACE_GROUP,
+          version,
+          resource: 'supervisornamespaces',
+          kind: 'SupervisorNamespace',
+          namespaced: true,
+        })),
+        { group: 'project.cci.vmware.com', version: 'v1alpha2', resource: 'projects', kind: 'Project', namespaced: false },
+      ],
+      authenticate: (token) => this.kubernetesUser(token),
+      // A project (the namespace of its supervisor namespaces) is its org's; the user name is ours: '<org>:<user>'.
+      authorize: (user, { namespace, resource, name }) => {
+        const project = resource === 'projects' ? name : namespace
+        return !project || this.projectOrgs.get(project) === user.split(':')[0]
+      },
+    })
     const refreshTokenOf = (request: RecordedRequest): string | undefined => request.form?.refresh_token
-    const bearerOf = (request: RecordedRequest): string | undefined => parseBearer(request.headers.authorization)
     this.routes = [
       // One route for both forms and both org kinds: faults on 'token' apply to every token request.
       { name: 'token', method: 'POST', path: TOKEN_PATH, credential: refreshTokenOf, handle: (request) => this.vcfaToken(request) },
       ...this.routes.filter((route) => route.name !== 'token' && route.name !== 'legacy-logout'),
-      {
-        name: 'kubernetes',
-        method: 'GET',
-        path: /^\/cci\/kubernetes(\/.*)?$/,
-        credential: bearerOf,
-        handle: (request) => this.kubernetes(request),
-      },
+      ...this.kube.routes(),
     ]
+    const endpoints = options.namespaceEndpoints ?? 'path'
+    this.namespaceServer =
+      endpoints === 'path'
+        ? undefined
+        : new EmulatorServer({
+            tls: options.tls,
+            // Other names, another CA (makeCerts caches one PKI per set of names).
+            names: endpoints === 'server-other-ca' ? [...(options.names ?? []), 'supervisor.vcfa.example.test'] : options.names,
+          })
+  }
+
+  override async start(): Promise<this> {
+    await super.start()
+    await this.namespaceServer?.start()
+    this.projectOrgs.set(this.project, this.tenantOrg)
+    this.kube.put({
+      apiVersion: CCI_PROJECT_GROUP_VERSION,
+      kind: 'Project',
+      metadata: { name: this.project },
+      spec: { description: 'Emulated' },
+    })
+    this.addSupervisorNamespace({ project: this.project, name: this.readyNamespace })
+    this.addSupervisorNamespace({ project: this.project, name: this.pendingNamespace, ready: false })
+    this.addSupervisorNamespace({ project: this.project, name: this.endpointlessNamespace, endpoint: false })
+    return this
+  }
+
+  override async close(): Promise<void> {
+    await Promise.all([super.close(), this.namespaceServer?.close()])
+  }
+
+  override secrets(): string[] {
+    return [...new Set([...super.secrets(), ...(this.namespaceServer?.secrets() ?? [])])]
+  }
+
+  /** Where a namespace's endpoint answers (this server, or the second one). */
+  namespaceEndpointUrl(project: string, name: string): string {
+    return `${(this.namespaceServer ?? this).url}/endpoints/${encodeURIComponent(project)}/${encodeURIComponent(name)}`
+  }
+
+  /**
+   * A SupervisorNamespace as ccitypes.SupervisorNamespace (go-vcloud-director) reads it, and, when it has an
+   * endpoint, that endpoint's Kubernetes API. Call after start(): the URL holds the port.
+   */
+  addSupervisorNamespace(spec: SupervisorNamespaceSpec): KubernetesObject {
+    const ready = spec.ready ?? true
+    const endpoint = spec.endpoint ?? ready
+    const url = this.namespaceEndpointUrl(spec.project, spec.name)
+    const time = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+    const object = this.kube.put({
+      apiVersion: `${CCI_SUPERVISOR_NAMESPACE_GROUP}/${this.supervisorNamespaceVersions[0]}`,
+      kind: 'SupervisorNamespace',
+      metadata: { name: spec.name, namespace: spec.project },
+      spec: { className: 'small', description: 'Emulated', regionName: 'region-1', vpcName: 'region-1-default-vpc' },
+      status: {
+        conditions: [
+          { type: 'Realized', status: 'True', lastTransitionTime: time },
+          ready
+            ? { type: 'Ready', status: 'True', lastTransitionTime: time }
+            : {
+                type: 'Ready',
+                status: 'False',
+                reason: 'Provisioning',
+                message: 'The namespace is being created',
+                severity: 'Info',
+                lastTransitionTime: time,
+              },
+        ],
+        phase: spec.phase ?? (ready ? 'CREATED' : 'CREATING'),
+        ...(endpoint ? { namespaceEndpointURL: url } : {}),
+        vpcName: 'region-1-default-vpc',
+      },
+    })
+    const key = `${spec.project}/${spec.name}`
+    if (endpoint && !this.namespaceApis.has(key)) {
+      const api = new KubernetesApi({
+        name: `endpoint-${spec.project}-${spec.name}`,
+        prefix: new URL(url).pathname,
+        authenticate: (token) => this.kubernetesUser(token),
+        authorize: (_user, { namespace }) => namespace === spec.name,
+      })
+      this.namespaceApis.set(key, api)
+      ;(this.namespaceServer ?? this).routes.push(...api.routes())
+    }
+    return object
+  }
+
+  /** The user a live access token acts for, as the Kubernetes endpoints name it ('<org>:<user>', ours). */
+  private kubernetesUser(token: string): string | undefined {
+    const session = this.sessions.get(token)
+    return session && this.isAlive(token) ? `${session.org.name}:${session.user.name}` : undefined
   }
 
   /** Which kind of org a name is ('System', any case, is the provider org). */
@@ -211,25 +367,6 @@ export class VcfaEmulator extends VcdEmulator {
     // Cut after the route ran: the token is issued and rotated, but the answer is lost to the client.
     this.cutTokenAnswers--
     return { ...reply, body: JSON.stringify(reply.body).slice(0, -1) }
-  }
-
-  private kubernetes(request: RecordedRequest): Reply {
-    const token = parseBearer(request.headers.authorization)
-    if (!token || !this.isAlive(token)) {
-      return {
-        status: 401,
-        body: {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: 'Unauthorized',
-          reason: 'Unauthorized',
-          code: 401,
-        },
-      }
-    }
-    return { status: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } }
   }
 }
 

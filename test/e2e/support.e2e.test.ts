@@ -1,14 +1,15 @@
 /**
- * The end-to-end harness checked on its own: the leak scanner can fail, the runner emulation
- * passes what the runner passes (and nothing else), and the emulators' faults and recording do
- * what their comments say. Fake actions here are tiny scripts written to a temp dir.
+ * The end-to-end test support (test/e2e/support/) checked on its own: the leak scanner can fail,
+ * the runner emulation passes what the runner passes (and nothing else), and the emulator server's
+ * faults and recording and the CONNECT proxy do what their comments say. Each provider's emulator
+ * is checked in its own <name>-emulator.e2e.test.ts. Fake actions here are tiny scripts written to
+ * a temp dir.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CspEmulator } from './support/csp-emulator.ts'
 import { EmulatorServer, type Route } from './support/emulator.ts'
 import { ConnectProxy } from './support/tcp.ts'
 import {
@@ -22,7 +23,6 @@ import {
   runJob,
   runStep,
 } from './support/runner.ts'
-import { announcedVersions } from './support/vcd-emulator.ts'
 
 const SECRET = 'sEcReT0123456789abcdefXYZ'
 const scratch = mkdtempSync(join(tmpdir(), 'vmw-e2e-harness-'))
@@ -94,6 +94,7 @@ describe('workflow commands and file commands', () => {
       properties: { file: 'a.ts', title: 'T:x,y' },
       message: 'multi\nline 100%',
       line: 3,
+      form: 'v2',
     })
     expect(parseCommandLine('plain text', 0)).toBeUndefined()
   })
@@ -110,7 +111,15 @@ describe('workflow commands and file commands', () => {
       'abcdefgh',
     ].join('\n')
     const quiet = interpretStep({ stdout })
-    expect(quiet.log).toEqual(['##[warning]w1', '##[error]E: e1', '##[notice]n1', '::add-mask::abcdefgh', 'abcdefgh'])
+    expect(quiet.log).toEqual([
+      '##[warning]w1',
+      '##[error]E: e1',
+      '##[notice]n1',
+      '::stop-commands::tok1',
+      '::add-mask::abcdefgh',
+      '::tok1::',
+      'abcdefgh',
+    ])
     expect(quiet.debug).toEqual(['d1'])
     expect(quiet.masks).toEqual([])
     expect(interpretStep({ stdout, debug: true }).log[0]).toBe('##[debug]d1')
@@ -373,40 +382,6 @@ describe('connect proxy', () => {
     } finally {
       await proxy.close()
       await server.close()
-    }
-  })
-})
-
-describe('provider emulators', () => {
-  it('VCD announces an unsorted list with deprecated and pre-release entries', () => {
-    const versions = announcedVersions('38.1')
-    const released = versions.filter((entry) => /^\d+\.\d+$/.test(entry.version)).map((entry) => entry.version)
-    expect(released).not.toEqual([...released].sort((a, b) => Number(a) - Number(b)))
-    expect(versions.some((entry) => entry.deprecated)).toBe(true)
-    expect(versions.map((entry) => entry.version)).toEqual(expect.arrayContaining(['37.0.0-alpha', '39.0.0-alpha', '38.1']))
-    expect(versions.at(-1)?.version).not.toBe('38.1')
-    expect(announcedVersions('35.0').some((entry) => Number.parseFloat(entry.version) > 36)).toBe(false)
-  })
-
-  it('CSP refuses an API token in the query string and flags it', async () => {
-    const csp = await new CspEmulator().start()
-    try {
-      const reply = await csp.request(`/csp/gateway/am/api/auth/api-tokens/authorize?api_token=${csp.apiToken}`, { method: 'POST' })
-      expect(reply.status).toBe(400)
-      expect(csp.credentialsInUrl).toHaveLength(1)
-      const unknown = await csp.request('/csp/gateway/am/api/auth/api-tokens/authorize', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'api_token=abcdefghijklmnopqrstuvwxyz12345',
-      })
-      expect(unknown.status).toBe(400)
-      expect(JSON.parse(unknown.body)).toMatchObject({
-        statusCode: 400,
-        moduleCode: 513,
-        message: 'invalid_grant: Invalid refresh token: xxxxx...12345',
-      })
-    } finally {
-      await csp.close()
     }
   })
 })

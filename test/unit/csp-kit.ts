@@ -20,11 +20,6 @@ export function oauthConfig(overrides: Partial<Config<CspCredential>> = {}): Con
   return cspConfig({ credential: { kind: 'oauth-app', clientId: 'app-7f3e', clientSecret: secretToken(40) }, ...overrides })
 }
 
-export function tokenOf(cfg: Config): string {
-  if (cfg.credential.kind !== 'api-token') throw new Error('not an API token config')
-  return cfg.credential.token
-}
-
 /** A CSP token answer as the docs show it, with a JWT access token. */
 export function answer(
   claims: Record<string, unknown> = { context_name: ORG_ID, username: 'alice@example.com', sub: 'vmware.com:1234' },

@@ -1,0 +1,23 @@
+/**
+ * Emulators shared by the tests of one file (or one describe): started before the first test, reset
+ * after each (no faults, no recorded requests), closed after the last. `start` starts them, sets
+ * the file's own variables, and returns them:
+ *
+ *   let csp: CspEmulator
+ *   shareEmulators(async () => [(csp = await new CspEmulator().start())])
+ */
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import type { EmulatorServer } from './emulator.ts'
+
+export function shareEmulators(start: () => Promise<EmulatorServer[]>): void {
+  let servers: EmulatorServer[] = []
+  beforeAll(async () => {
+    servers = await start()
+  })
+  afterEach(() => {
+    for (const server of servers) server.reset()
+  })
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()))
+  })
+}
