@@ -145,6 +145,21 @@ describe('SDDC Manager post step: failures are warnings', () => {
     expect(sddc.refreshTokens.get(sddc.issued.at(-1)!.refreshTokenId)?.revoked).toBe(false)
   })
 
+  it("SDDC Manager's own words in the warning: quoted, redacted, and no workflow command", async () => {
+    sddc.fault('revoke', {
+      status: 403,
+      body: { errorCode: 'FORBIDDEN', message: 'Not yours ##[set-output name=refresh-token;]junk', remediationMessage: 'Ask an ADMIN.' },
+      times: Number.POSITIVE_INFINITY,
+    })
+    const result = await job()
+    assertNoLeaks(result, sddc.secrets())
+    expect(result.post!.succeeded).toBe(true)
+    expect(result.post!.commands.filter((command) => command.form === 'legacy')).toEqual([])
+    expect(result.post!.warnings).toEqual([
+      expect.stringContaining('HTTP 403 Forbidden: Not yours # #[set-output name=refresh-token;]junk Ask an ADMIN. (1 try).'),
+    ])
+  })
+
   it('both forms refused as malformed: a warning naming both, nothing else sent', async () => {
     sddc.fault('revoke', { times: 2, status: 400 })
     const result = await job()

@@ -147,6 +147,17 @@ describe('SDDC Manager: the token pair', () => {
     expect(sddc.refreshTokens.get(sddc.issued.at(-1)!.refreshTokenId)?.revoked).toBe(true)
   })
 
+  it("a hostile sub claim of an API key's token is shown broken, and sets no output", async () => {
+    sddc.extraClaims = { sub: 'svc ##[set-output name=refresh-token;]junk' }
+    const job = await runJob({ inputs: inputs(sddc, { username: '', password: '', 'api-token': sddc.apiKey }) })
+    scan(sddc, job)
+    expect(job.main.exitCode, job.log.join('\n')).toBe(0)
+    expect(job.main.commands.filter((command) => command.form === 'legacy')).toEqual([])
+    expect(job.main.log.find((line) => line.startsWith('Issued a '))).toContain('svc # #[set-output name=refresh-token;]junk')
+    expect(job.main.outputs['refresh-token']).toBeUndefined()
+    expect(job.main.outputs.subject).toBe('svc ##[set-output name=refresh-token;]junk')
+  })
+
   it('HTTP 200 (spec 5.1.1 and the guide) works as 201 does; any address on the appliance works', async () => {
     sddc.tokenStatus = 200
     const steps = []
