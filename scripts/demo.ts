@@ -1,10 +1,11 @@
-// `npm run demo [-- csp|vcd|vcfa|aria-automation]`: runs the BUILT action (dist/main and dist/post)
-// against the CSP (default), Cloud Director, VCF Automation or Aria Automation emulator on 127.0.0.1
+// `npm run demo [-- csp|vcd|vcfa|aria-automation|sddc-manager]`: runs the BUILT action (dist/main and dist/post)
+// against the CSP (default), Cloud Director, VCF Automation, Aria Automation or SDDC Manager emulator on 127.0.0.1
 // with a made-up credential, main
 // step then post step, the way the GitHub runner runs it, and prints what a workflow would see.
 // Exits non-zero when the action failed or a secret reached the log.
 import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
+import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.ts'
 import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
@@ -42,6 +43,14 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
       server: aria,
       about: `Aria Automation emulator at ${aria.url} (private CA), made-up API token of ${aria.username}`,
       inputs: { provider: 'aria-automation', 'api-token': aria.refreshToken },
+    }
+  },
+  async 'sddc-manager'() {
+    const sddc = await new SddcManagerEmulator().start()
+    return {
+      server: sddc,
+      about: `SDDC Manager emulator at ${sddc.url} (private CA), made-up password of ${sddc.username}`,
+      inputs: { provider: 'sddc-manager', username: sddc.username, password: sddc.password },
     }
   },
 }

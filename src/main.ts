@@ -1,13 +1,13 @@
 /** The main step, wired: inputs -> provider exchange -> masked, published token. */
 import * as actionsCore from '@actions/core'
-import type { ActionCore, Log } from './core.js'
+import type { ActionCore } from './core.js'
 import type { Send } from './http/request.js'
 import { readInputs } from './inputs.js'
 import type { PostState } from './post-state.js'
 import type { Provider, TokenResult } from './providers/types.js'
-import { publishRefreshToken, publishToken, summaryOfToken, writeSummary } from './publish.js'
+import { expiresAtOf, publishRefreshToken, publishToken, summaryOfToken, writeSummary } from './publish.js'
 import { describeError } from './secrets.js'
-import { startStep, stepHttp } from './step.js'
+import { startStep, stepHttp, type Step } from './step.js'
 
 export async function run(core: ActionCore = actionsCore): Promise<void> {
   const step = startStep(core)
@@ -34,7 +34,7 @@ export async function run(core: ActionCore = actionsCore): Promise<void> {
       log.info(issuedLine(provider, result, state))
       await writeSummary(core, summaryOfToken(config, provider, result, state, secrets))
     } catch (error) {
-      await endUnpublishedToken(provider, config.baseUrl, result, http.send, log)
+      await endUnpublishedToken(provider, config.baseUrl, result, http.send, step)
       throw error
     }
   } catch (error) {
@@ -54,14 +54,22 @@ function issuedLine(provider: Provider, result: TokenResult, state: PostState): 
  * A token the step issued but could not hand on: the post step will not know of it, so it is
  * ended now, with one try (a session left open counts against the user's session cap).
  */
-async function endUnpublishedToken(provider: Provider, baseUrl: string, result: TokenResult, send: Send, log: Log): Promise<void> {
+async function endUnpublishedToken(
+  provider: Provider,
+  baseUrl: string,
+  result: TokenResult,
+  send: Send,
+  { secrets, log }: Step,
+): Promise<void> {
   if (!provider.revoke) return
   try {
     const line = await provider.revoke({
       baseUrl,
       accessToken: result.accessToken,
       data: result.revokeData ?? {},
+      expiresAt: expiresAtOf(result),
       send: (request) => send({ ...request, attempts: 1 }),
+      secrets,
       log,
     })
     log.debug(`the step failed after the token was issued: ${line}`)

@@ -44,7 +44,15 @@ async function revokeOutcome(core: ActionCore, step: Step, provider: Provider, s
   if (!accessToken) throw new UntrustedStateError('it keeps no access token although revoke is true')
   // The CA is not kept in the state: it is the input itself, read again.
   const http = stepHttp(step, { ...state, caCertificates: parseCaCertificates(core.getInput('ca-certificate')) })
-  const context: RevokeContext = { baseUrl: state.baseUrl, accessToken, data: state.data ?? {}, send: http.send, log: step.log }
+  const context: RevokeContext = {
+    baseUrl: state.baseUrl,
+    accessToken,
+    data: state.data ?? {},
+    expiresAt: state.expiresAt,
+    send: http.send,
+    secrets: step.secrets,
+    log: step.log,
+  }
   try {
     return await plan.revoke(context)
   } catch (error) {

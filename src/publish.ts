@@ -9,7 +9,7 @@ import { printable } from './text.js'
 
 /** Call only with every secret of the result already masked. */
 export function publishToken(core: ActionCore, config: Config, provider: Provider, result: TokenResult, now = Date.now()): PostState {
-  const expiresAt = result.expiresIn === undefined ? undefined : new Date(now + result.expiresIn * 1000).toISOString()
+  const expiresAt = expiresAtOf(result, now)
   core.setOutput('access-token', result.accessToken)
   core.setOutput('token-type', result.tokenType)
   // Empty for a session with no fixed lifetime: later steps must not read a made-up number as a fact.
@@ -36,6 +36,11 @@ export function publishToken(core: ActionCore, config: Config, provider: Provide
   }
   savePostState(core, state)
   return state
+}
+
+/** The instant (ISO 8601 UTC) a token issued now expires; undefined when it has no fixed lifetime. */
+export function expiresAtOf(result: Pick<TokenResult, 'expiresIn'>, now = Date.now()): string | undefined {
+  return result.expiresIn === undefined ? undefined : new Date(now + result.expiresIn * 1000).toISOString()
 }
 
 /** A rotated refresh token: the one the caller passed is spent, so this one must be stored now. */

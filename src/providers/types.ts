@@ -39,7 +39,11 @@ export interface RevokeContext {
   accessToken: string
   /** The exchange's revokeData as the post step read it back: untrusted until checked. */
   data: Record<string, string>
+  /** When the access token expires (ISO 8601 UTC; undefined: no fixed lifetime), for a revoke that leaves it valid. */
+  expiresAt?: string
   send: Send
+  /** For a secret of `data` (a refresh token): masked before anything can print it, as exchange() masked it. */
+  secrets: Secrets
   log: Log
 }
 

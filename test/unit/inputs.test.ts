@@ -61,7 +61,7 @@ describe('readInputs: provider', () => {
     expect(error.input).toBe('provider')
     expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
     expect(error.message).toMatch(
-      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\)\.$/,
+      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), sddc-manager \(VMware SDDC Manager\)\.$/,
     )
   })
 

@@ -8,7 +8,7 @@ import { expect } from 'vitest'
 import type { Config, CredentialKind, CredentialOf } from '../../src/config.ts'
 import { createHttp } from '../../src/http/request.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
-import { describeError } from '../../src/secrets.ts'
+import { describeError, Secrets } from '../../src/secrets.ts'
 import { config, harness, rejectionOf, secretToken, type Harness, type Seen } from './helpers.ts'
 
 export type ApiToken = CredentialOf<'api-token'>
@@ -71,13 +71,14 @@ export function expectSays(message: string, says: Says): void {
 
 /**
  * What the post step gives a provider's revoke: a new made-up access token, the saved data as it
- * was read back, and a real createHttp whose waits are instant and recorded in `sleeps`.
+ * was read back, the step's secrets (what the revoke masks is recorded in `masked`), and a real
+ * createHttp whose waits are instant and recorded in `sleeps`.
  */
 export function revokeContext(
   baseUrl: string,
   data: Record<string, string>,
   maxAttempts = 2,
-): { context: RevokeContext; sleeps: number[] } {
+): { context: RevokeContext; sleeps: number[]; masked: string[] } {
   const sleeps: number[] = []
   const { send } = createHttp({
     userAgent: 'vmw-token-action/test',
@@ -90,5 +91,7 @@ export function revokeContext(
     random: () => 0,
   })
   const log = { info() {}, warning() {}, debug() {} }
-  return { context: { baseUrl, accessToken: secretToken(64), data, send, log }, sleeps }
+  const masked: string[] = []
+  const secrets = new Secrets((value) => masked.push(value))
+  return { context: { baseUrl, accessToken: secretToken(64), data, send, secrets, log }, sleeps, masked }
 }
