@@ -9,8 +9,8 @@ import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../htt
 import { hideEchoedTokenTails, type Secrets } from '../secrets.js'
 import { excerpt } from '../text.js'
 import { rejection } from './failures.js'
-import { dateClaim, readJwtClaims, stringClaim, type Claims } from './jwt-claims.js'
-import { fieldNames, MAX_EXPIRES_IN, normaliseTokenType } from './token-answer.js'
+import { jwtLifetime, readJwtClaims, stringClaim } from './jwt-claims.js'
+import { fieldNames, normaliseTokenType } from './token-answer.js'
 import type { Provider } from './types.js'
 
 const TITLE = 'Aria Automation'
@@ -75,7 +75,7 @@ export const ariaAutomation: Provider<'api-token'> = {
 
     const token = readLoginAnswer(response, secrets, `${TITLE} (${new URL(config.baseUrl).host})`)
     const claims = readJwtClaims(token)
-    const lifetime = lifetimeOf(claims)
+    const lifetime = jwtLifetime(claims, { who: TITLE, hours: DOCUMENTED_LIFETIME_SECONDS / 3600, clock: "the appliance's clock" })
     return {
       accessToken: token,
       tokenType: 'Bearer',
@@ -111,35 +111,6 @@ function readLoginAnswer(response: HttpResponse, secrets: Secrets, who: string):
     throw new ProviderError(`${who} answered tokenType '${tokenType}', not Bearer: the action hands on bearer tokens only. ${CHECK_URL}`)
   }
   return token.trim()
-}
-
-/** Seconds the token has left, from its exp claim; the documented 8 hours, with a notice, when it has none. */
-function lifetimeOf(claims: Claims | undefined): { seconds: number; notice?: string } {
-  const assumed = `assuming the documented 8 hours, so expires-at is an estimate: the token may end sooner.`
-  if (!claims) {
-    return {
-      seconds: DOCUMENTED_LIFETIME_SECONDS,
-      notice: `The ${TITLE} access token is not a JWT, so it does not say when it expires; ${assumed}`,
-    }
-  }
-  const exp = dateClaim(claims, 'exp')
-  if (exp === undefined) {
-    return { seconds: DOCUMENTED_LIFETIME_SECONDS, notice: `The ${TITLE} access token has no usable expiry claim (exp); ${assumed}` }
-  }
-  const seconds = Math.floor((exp - Date.now()) / 1000)
-  if (seconds <= 0) {
-    throw new ProviderError(
-      `The access token ${TITLE} issued expired at ${new Date(exp).toISOString()} (its exp claim), by this runner's clock. ` +
-        "Check the appliance's clock (NTP): a clock that is hours behind issues tokens that are already expired.",
-    )
-  }
-  if (seconds > MAX_EXPIRES_IN) {
-    throw new ProviderError(
-      `The access token ${TITLE} issued expires at ${new Date(exp).toISOString()} (its exp claim), more than ten years away; ` +
-        "the token's lifetime is unknown. Check the appliance's clock (NTP).",
-    )
-  }
-  return { seconds }
 }
 
 /**
