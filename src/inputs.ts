@@ -24,7 +24,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const RESERVED_ENV_PREFIX =
   /^(GITHUB_|RUNNER_|ACTIONS_|STATE_|INPUT_|NODE_|NPM_CONFIG_|YARN_|LD_|DYLD_|BASH_FUNC_|GIT_|SSH_|SSL_|CURL_|OPENSSL_|PYTHON|PERL|RUBY|JAVA_|_JAVA_|JDK_|DOTNET_|COMPLUS_|CORECLR_|GCONV_|MALLOC_|GLIBC_|LC_|DOCKER_)/i
 const RESERVED_ENV_NAME =
-  /^(PATH|PATHEXT|HOME|USER|CI|SHELL|SHELLOPTS|BASHOPTS|BASH_ENV|ENV|IFS|CDPATH|GLOBIGNORE|PROMPT_COMMAND|PS[0-4]|TMPDIR|TEMP|TMP|LANG|LANGUAGE|TZ|TZDIR|TERM|TERMINFO|EDITOR|VISUAL|PAGER|LESS|LESSOPEN|LESSCLOSE|ZDOTDIR|INPUTRC|HISTFILE|CLASSPATH|MAVEN_OPTS|GRADLE_OPTS|SBT_OPTS|REQUESTS_CA_BUNDLE|LOCPATH|NLSPATH|HOSTALIASES|RESOLV_HOST_CONF|COMSPEC|PSMODULEPATH|\w*_PROXY)$/i
+  /^(PATH|PATHEXT|HOME|USER|CI|SHELL|SHELLOPTS|BASHOPTS|BASH_ENV|ENV|IFS|CDPATH|GLOBIGNORE|PROMPT_COMMAND|PS[0-4]|TMPDIR|TEMP|TMP|LANG|LANGUAGE|TZ|TZDIR|TERM|TERMINFO|EDITOR|VISUAL|PAGER|LESS|LESSOPEN|LESSCLOSE|ZDOTDIR|INPUTRC|HISTFILE|CLASSPATH|MAVEN_OPTS|GRADLE_OPTS|SBT_OPTS|REQUESTS_CA_BUNDLE|LOCPATH|NLSPATH|HOSTALIASES|RESOLV_HOST_CONF|COMSPEC|PSMODULEPATH|KUBECONFIG|\w*_PROXY)$/i
 /** Printable ASCII without spaces: every credential the providers issue is of this alphabet. */
 const CREDENTIAL_CHARS = /^[\x21-\x7e]+$/
 const MAX_SECRET_LENGTH = 8192
@@ -55,6 +55,8 @@ export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets)
   const authSource = parseAuthSource(provider, credential, core.getInput('auth-source'))
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
   const org = parseOrg(provider, core.getInput('org'), orgFromUrl)
+  const kubeconfig = parseBoolean('kubeconfig', core.getInput('kubeconfig'), false)
+  const kubeNamespace = parseKubeNamespace(provider, kubeconfig, core.getInput('kube-namespace'))
 
   const config: Config = {
     provider: provider.name,
@@ -69,6 +71,8 @@ export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets)
     timeoutMs: parseInteger('timeout-seconds', core.getInput('timeout-seconds'), LIMITS.timeoutSeconds) * 1000,
     maxAttempts: parseInteger('max-attempts', core.getInput('max-attempts'), LIMITS.maxAttempts),
     expiryWarningDays: parseInteger('expiry-warning-days', core.getInput('expiry-warning-days'), LIMITS.expiryWarningDays),
+    kubeconfig,
+    kubeNamespace,
   }
   return { config, provider }
 }
@@ -257,6 +261,24 @@ function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
     if (error instanceof InputError) throw new InputError('url', `names an organization that is not valid: it ${error.detail}`)
     throw error
   }
+}
+
+/** kube-namespace, for a provider that writes kubeconfigs and with kubeconfig: true only. */
+function parseKubeNamespace(provider: Provider, kubeconfig: boolean, raw: string): string {
+  if ((kubeconfig || raw) && !provider.kubernetes) {
+    const able = PROVIDER_NAMES.filter((name) => findProvider(name)?.kubernetes).join(', ')
+    throw new InputError(
+      kubeconfig ? 'kubeconfig' : 'kube-namespace',
+      `is not used by provider ${provider.name} (${provider.title}): its token is no Kubernetes credential. Providers that write a kubeconfig: ${able}.`,
+    )
+  }
+  if (raw && !kubeconfig) {
+    throw new InputError(
+      'kube-namespace',
+      'goes with kubeconfig: true (it names the namespace of the kubeconfig written); set both, or remove kube-namespace.',
+    )
+  }
+  return provider.kubernetes && raw ? provider.kubernetes.parseNamespace(raw) : ''
 }
 
 function parseEnvName(raw: string): string {

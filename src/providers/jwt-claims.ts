@@ -53,6 +53,7 @@ export function jwtLifetime(claims: Claims | undefined, { who, hours, clock }: D
       `${at}, by this runner's clock. Check ${clock} (NTP): a clock that is hours behind issues tokens that are already expired.`,
     )
   }
-  if (left > MAX_EXPIRES_IN) throw new ProviderError(`${at}, more than ten years away; the token's lifetime is unknown. Check ${clock} (NTP).`)
+  if (left > MAX_EXPIRES_IN)
+    throw new ProviderError(`${at}, more than ten years away; the token's lifetime is unknown. Check ${clock} (NTP).`)
   return { seconds: left }
 }

@@ -67,6 +67,8 @@ describe('readInputs: env-name', () => {
     'IFS',
     'EDITOR',
     'NPM_CONFIG_USERCONFIG',
+    // Where kubectl reads its configuration: kubeconfig: true sets it to the file's path.
+    'KUBECONFIG',
   ])('refuses the reserved name %s', (name) => {
     const error = failure(csp({ 'env-name': name }))
     expect(error.input).toBe('env-name')

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ariaAutomation } from '../../src/providers/aria-automation.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
+import { supervisor } from '../../src/providers/supervisor.ts'
 import { vcd } from '../../src/providers/vcd.ts'
 import { vcfa } from '../../src/providers/vcfa.ts'
 import { isLoopback, splitAtMarker, unsafeUrlReason } from '../../src/url.ts'
@@ -12,12 +13,12 @@ const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation'])
+    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation', 'supervisor'])
     expect(findProvider('vcfa')).toBe(vcfa)
     expect(findProvider('aria-automation')).toBe(ariaAutomation)
     expect(findProvider('csp')).toBe(csp)
     expect(findProvider('vcd')).toBe(vcd)
-    expect(findProvider('vcfa')).toBe(vcfa)
+    expect(findProvider('supervisor')).toBe(supervisor)
     for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
   })
 
@@ -36,6 +37,8 @@ describe('providers/index', () => {
     expect(vcfa.revoke).toBeTypeOf('function')
     expect(vcfa.defaultUrl).toBeUndefined()
     expect(ariaAutomation).toMatchObject({ credentials: ['api-token'], cannotRevoke: expect.stringMatching(/\w/) })
+    expect(supervisor).toMatchObject({ credentials: ['password'], cannotRevoke: expect.stringMatching(/\w/) })
+    expect(PROVIDER_NAMES.filter((name) => findProvider(name)?.kubernetes)).toEqual(['vcfa', 'supervisor'])
     for (const name of PROVIDER_NAMES) {
       const provider = findProvider(name)!
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
@@ -50,7 +53,7 @@ describe('providers/index', () => {
 describe('provider-neutral core', () => {
   // Every name users call a provider by, and the protocol words only a provider knows.
   const PROVIDER_WORDS =
-    /\b(csp|vcd|vcfa|aria|vra|vrealize|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens)\b/i
+    /\b(csp|vcd|vcfa|aria|vra|vrealize|cloud director|cloud services|tanzu|tsm|vmc|tmc|wavefront|minorErrorCode|context_name|\/tenant\/|\/oauth\/|cloudapi|api-tokens|supervisor|wcp|cci)\b/i
 
   function sourceFiles(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
