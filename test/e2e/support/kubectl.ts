@@ -7,7 +7,11 @@
  *   KUBECTL_SKIP                              // '' or a note for test names: why kubectl tests are skipped
  *   const dir = kubectlDir()                  // a fresh temp dir (kubeconfig, manifests, discovery cache); removeDir(dir)
  *   const file = writeKubeconfig(dir, { server, ca, token, namespace })   // a hand-written kubeconfig, mode 0600
- *   const result = await kubectl(dir, file, ['get', '--raw', '/version'])  // { code, stdout, stderr }
+ *   const result = await kubectl(dir, file, ['get', '--raw', '/version'], { HTTPS_PROXY: proxy.url })  // { code, stdout, stderr }
+ *
+ * kubectl runs with PATH, HOME=dir and only the variables given: no KUBECONFIG, proxy or credential
+ * of the test process leaks in. Go's proxy rules skip loopback hosts: a proxy test needs a made-up
+ * host name that only the test proxy resolves.
  *
  * Only erasable TypeScript here.
  */
@@ -87,16 +91,23 @@ export function writeKubeconfig(dir: string, spec: KubeconfigSpec, file = 'kubec
   return path
 }
 
-/** Runs kubectl with this kubeconfig and a discovery cache in `dir`; a 60 s bound says only "not hung". */
-export function kubectl(dir: string, kubeconfig: string, args: string[]): Promise<KubectlResult> {
+/**
+ * Runs kubectl with this kubeconfig (none: it looks at KUBECONFIG in `env`, then HOME=dir), a
+ * discovery cache in `dir` and the variables of `env`; a 60 s bound says only "not hung".
+ */
+export function kubectl(
+  dir: string,
+  kubeconfig: string | undefined,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<KubectlResult> {
   if (!KUBECTL) throw new Error('kubectl is not installed')
-  const env = { ...process.env }
-  delete env.KUBECONFIG
+  const options = [...(kubeconfig ? ['--kubeconfig', kubeconfig] : []), '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s']
   return new Promise((resolve) => {
     execFile(
       KUBECTL!,
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), '--request-timeout', '30s', ...args],
-      { env, timeout: 60_000, encoding: 'utf8' },
+      [...options, ...args],
+      { env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, timeout: 60_000, killSignal: 'SIGKILL', encoding: 'utf8' },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
         resolve({ code, stdout, stderr })
