@@ -6,21 +6,19 @@
  * run is leak-scanned.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { EmulatorServer } from './support/emulator.ts'
-import { currentContext, getWithKubeconfig, readKubeconfig } from './support/kubeconfig-check.ts'
-import { KUBECTL_SKIP, kubectl, kubectlDir, removeDir } from './support/kubectl.ts'
+import { currentContext, getWithKubeconfig, jobDirs, readKubeconfig } from './support/kubeconfig-check.ts'
+import { KUBECTL_SKIP, kubectl } from './support/kubectl.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { SUPERVISOR_LOGIN_BANNER_PATH, SUPERVISOR_LOGIN_PATH, SupervisorEmulator } from './support/supervisor-emulator.ts'
 import { ConnectProxy } from './support/tcp.ts'
 
 const POSIX = process.platform !== 'win32'
 let supervisor: SupervisorEmulator
-let runnerTemp: string
-let kubectlHome: string
+const dirs = jobDirs()
 
 beforeAll(async () => {
   supervisor = await new SupervisorEmulator().start()
@@ -28,15 +26,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await supervisor?.close()
 })
-beforeEach(() => {
-  runnerTemp = mkdtempSync(join(tmpdir(), 'vmw-e2e-runner-temp-'))
-  kubectlHome = kubectlDir()
-})
 afterEach(() => {
   supervisor.clearFaults()
   supervisor.clearRequests()
-  rmSync(runnerTemp, { recursive: true, force: true })
-  removeDir(kubectlHome)
 })
 
 function inputs(server: SupervisorEmulator, extra: Record<string, string> = {}): Record<string, string> {
@@ -63,7 +55,7 @@ const MANIFEST = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deployed-b
 function expectOneKubeconfig(main: StepResult, token: string): string {
   const path = main.outputs.kubeconfig
   expect(basename(path)).toMatch(/^vmw-kubeconfig-[0-9a-f]{32}\.yaml$/)
-  expect(readdirSync(runnerTemp)).toEqual([basename(path)])
+  expect(readdirSync(dirs.runnerTemp)).toEqual([basename(path)])
   if (POSIX) expect(statSync(path).mode & 0o777).toBe(0o600)
   expect(currentContext(readKubeconfig(path)).token).toBe(token)
   // Nothing else the step left holds the token: not its state (it cannot be revoked), not its log.
@@ -79,7 +71,7 @@ describe(`Supervisor: kubectl with the kubeconfig of the main step${KUBECTL_SKIP
       let seenByKubectl = 0
       const job = await runJob({
         inputs: inputs(supervisor, { 'kube-namespace': supervisor.namespace }),
-        runnerTemp,
+        runnerTemp: dirs.runnerTemp,
         between: async (main) => {
           expect(main.exitCode, main.log.join('\n')).toBe(0)
           const token = supervisor.issued.at(-1)!
@@ -87,14 +79,19 @@ describe(`Supervisor: kubectl with the kubeconfig of the main step${KUBECTL_SKIP
           expect(main.env).toEqual({ VMW_ACCESS_TOKEN: token, KUBECONFIG: path })
           const env = { KUBECONFIG: main.env.KUBECONFIG }
           const before = supervisor.requests.length
-          const version = await kubectl(kubectlHome, undefined, ['get', '--raw', '/version'], env)
+          const version = await kubectl(dirs.kubectlHome, undefined, ['get', '--raw', '/version'], env)
           expect(version.code, version.stderr).toBe(0)
           expect(JSON.parse(version.stdout).gitVersion).toBe('v1.30.1+vmware.1')
-          writeFileSync(join(kubectlHome, 'cm.yaml'), MANIFEST)
-          const applied = await kubectl(kubectlHome, undefined, ['apply', '-f', join(kubectlHome, 'cm.yaml')], env)
+          writeFileSync(join(dirs.kubectlHome, 'cm.yaml'), MANIFEST)
+          const applied = await kubectl(dirs.kubectlHome, undefined, ['apply', '-f', join(dirs.kubectlHome, 'cm.yaml')], env)
           expect(applied.code, applied.stderr).toBe(0)
           expect(applied.stdout).toContain('configmap/deployed-by-ci created')
-          const got = await kubectl(kubectlHome, undefined, ['get', 'configmap', 'deployed-by-ci', '-o', 'jsonpath={.data.release}'], env)
+          const got = await kubectl(
+            dirs.kubectlHome,
+            undefined,
+            ['get', 'configmap', 'deployed-by-ci', '-o', 'jsonpath={.data.release}'],
+            env,
+          )
           expect(got).toMatchObject({ code: 0, stdout: '42' })
           for (const result of [version, applied, got]) expect(containsPiece(result.stdout + result.stderr, token)).toBe(false)
           const sent = supervisor.requests.slice(before)
@@ -118,14 +115,14 @@ describe(`Supervisor: kubectl with the kubeconfig of the main step${KUBECTL_SKIP
       expect(job.post!.log.join('\n')).toMatch(
         /The access token cannot be revoked \(the Supervisor has no documented API that ends a \/wcp\/login session\); it stays valid until it expires at \S+Z\./,
       )
-      expect(readdirSync(runnerTemp)).toEqual([])
+      expect(readdirSync(dirs.runnerTemp)).toEqual([])
       // The post step sent nothing: there is no logout.
       expect(supervisor.requests).toHaveLength(1 + seenByKubectl)
     },
   )
 
   it.skipIf(KUBECTL_SKIP !== '')('without kube-namespace and export-env: the Supervisor context, from the kubeconfig output', async () => {
-    const main = await runStep({ inputs: inputs(supervisor, { 'export-env': 'false' }), runnerTemp })
+    const main = await runStep({ inputs: inputs(supervisor, { 'export-env': 'false' }), runnerTemp: dirs.runnerTemp })
     scan(supervisor, main)
     expect(main.exitCode, main.log.join('\n')).toBe(0)
     expect(main.env).toEqual({})
@@ -137,9 +134,9 @@ describe(`Supervisor: kubectl with the kubeconfig of the main step${KUBECTL_SKIP
       user: `wcp:${host}:${supervisor.username}`,
       server: supervisor.url,
     })
-    const listed = await kubectl(kubectlHome, path, ['get', 'configmaps', '-n', supervisor.namespace, '-o', 'name'])
+    const listed = await kubectl(dirs.kubectlHome, path, ['get', 'configmaps', '-n', supervisor.namespace, '-o', 'name'])
     expect(listed.code, listed.stderr).toBe(0)
-    const forbidden = await kubectl(kubectlHome, path, ['get', 'configmaps', '-n', supervisor.otherNamespace])
+    const forbidden = await kubectl(dirs.kubectlHome, path, ['get', 'configmaps', '-n', supervisor.otherNamespace])
     expect(forbidden.code).toBe(1)
     expect(forbidden.stderr).toContain('Forbidden')
   })
@@ -149,7 +146,7 @@ describe('Supervisor: the kubeconfig read back without kubectl', () => {
   it('the current context reaches the Kubernetes API with the token and the embedded CA', async () => {
     const job = await runJob({
       inputs: inputs(supervisor, { 'kube-namespace': supervisor.namespace }),
-      runnerTemp,
+      runnerTemp: dirs.runnerTemp,
       between: async (main) => {
         const path = expectOneKubeconfig(main, supervisor.issued.at(-1)!)
         const config = readKubeconfig(path)
@@ -161,7 +158,7 @@ describe('Supervisor: the kubeconfig read back without kubectl', () => {
     })
     scan(supervisor, job)
     expect(job.post!.log.join('\n')).toContain('Deleted the kubeconfig')
-    expect(readdirSync(runnerTemp)).toEqual([])
+    expect(readdirSync(dirs.runnerTemp)).toEqual([])
   })
 })
 
@@ -169,7 +166,7 @@ describe('Supervisor: refusals and faults', () => {
   it('a wrong password: 401 names username and password; no kubeconfig, nothing to delete', async () => {
     // Random: a password made of words would have those words redacted from the message too.
     const wrong = `Wr0ng~${randomBytes(12).toString('hex')}`
-    const job = await runJob({ inputs: inputs(supervisor, { password: wrong }), runnerTemp })
+    const job = await runJob({ inputs: inputs(supervisor, { password: wrong }), runnerTemp: dirs.runnerTemp })
     assertNoLeaks(job, [...supervisor.secrets(), wrong])
     expect(job.main.exitCode).toBe(1)
     expect(job.main.errors).toEqual([
@@ -177,7 +174,7 @@ describe('Supervisor: refusals and faults', () => {
     ])
     expect(supervisor.requestsTo('login').map((request) => request.status)).toEqual([401])
     expect(supervisor.requestsTo('loginbanner')).toEqual([])
-    expect(readdirSync(runnerTemp)).toEqual([])
+    expect(readdirSync(dirs.runnerTemp)).toEqual([])
     expect(job.post!.log.join('\n')).toContain('The main step issued no access token: nothing to revoke.')
     expect(job.post!.log.join('\n')).not.toContain('kubeconfig')
   })
@@ -185,7 +182,10 @@ describe('Supervisor: refusals and faults', () => {
   it('a host that is not a Supervisor: its 404 and no login banner say so', async () => {
     const other = await new EmulatorServer().start()
     try {
-      const step = await runStep({ inputs: inputs(supervisor, { url: other.url, 'ca-certificate': other.ca }), runnerTemp })
+      const step = await runStep({
+        inputs: inputs(supervisor, { url: other.url, 'ca-certificate': other.ca }),
+        runnerTemp: dirs.runnerTemp,
+      })
       scan(supervisor, step)
       expect(step.exitCode).toBe(1)
       expect(step.errors[0]).toMatch(
@@ -210,15 +210,15 @@ describe('Supervisor: refusals and faults', () => {
     ['a cut answer (issued, but lost)', { mapBody: (body: string) => body.slice(0, -2) }, 1],
   ])('%s', async (_name, fault, exitCode) => {
     supervisor.fault('login', { ...fault } as Parameters<SupervisorEmulator['fault']>[1])
-    const step = await runStep({ inputs: inputs(supervisor, { 'timeout-seconds': '2', 'max-attempts': '2' }), runnerTemp })
+    const step = await runStep({ inputs: inputs(supervisor, { 'timeout-seconds': '2', 'max-attempts': '2' }), runnerTemp: dirs.runnerTemp })
     scan(supervisor, step)
     expect(step.exitCode, step.log.join('\n')).toBe(exitCode)
-    expect(readdirSync(runnerTemp)).toHaveLength(1 - exitCode)
+    expect(readdirSync(dirs.runnerTemp)).toHaveLength(1 - exitCode)
     if (exitCode) expect(step.errors[0]).toMatch(/busy or unavailable|JSON that does not parse/)
   })
 
   it('without ca-certificate the private CA is not trusted: the error points at ca-certificate, nothing is sent', async () => {
-    const step = await runStep({ inputs: inputs(supervisor, { 'ca-certificate': '' }), runnerTemp })
+    const step = await runStep({ inputs: inputs(supervisor, { 'ca-certificate': '' }), runnerTemp: dirs.runnerTemp })
     scan(supervisor, step)
     expect(step.exitCode).toBe(1)
     expect(step.errors[0]).toMatch(/ca-certificate/)
@@ -244,12 +244,12 @@ describe('Supervisor through an https_proxy', () => {
     const job = await runJob({
       inputs: inputs(behind, { url }),
       env: { https_proxy: proxy.url },
-      runnerTemp,
+      runnerTemp: dirs.runnerTemp,
       between: async (main) => {
         expect(main.exitCode, main.log.join('\n')).toBe(0)
         expect(currentContext(readKubeconfig(main.outputs.kubeconfig)).server).toBe(url)
         if (KUBECTL_SKIP) return
-        const version = await kubectl(kubectlHome, main.outputs.kubeconfig, ['get', '--raw', '/version'], { HTTPS_PROXY: proxy.url })
+        const version = await kubectl(dirs.kubectlHome, main.outputs.kubeconfig, ['get', '--raw', '/version'], { HTTPS_PROXY: proxy.url })
         expect(version.code, version.stderr).toBe(0)
       },
     })

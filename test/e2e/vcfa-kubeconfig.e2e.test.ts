@@ -4,20 +4,18 @@
  * endpoints), and a real kubectl reads the kubeconfig the main step wrote. Main and post share one
  * RUNNER_TEMP, as on a runner; every run is leak-scanned.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { currentContext, getWithKubeconfig, readKubeconfig } from './support/kubeconfig-check.ts'
-import { KUBECTL_SKIP, kubectl, kubectlDir, removeDir } from './support/kubectl.ts'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { currentContext, getWithKubeconfig, jobDirs, readKubeconfig } from './support/kubeconfig-check.ts'
+import { KUBECTL_SKIP, kubectl } from './support/kubectl.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { ConnectProxy } from './support/tcp.ts'
 import { CCI_SUPERVISOR_NAMESPACE_GROUP, VCFA_KUBERNETES_PATH, VcfaEmulator, type VcfaOptions } from './support/vcfa-emulator.ts'
 
 let vcfa: VcfaEmulator
 const others: VcfaEmulator[] = []
-let runnerTemp: string
-let kubectlHome: string
+const dirs = jobDirs()
 
 beforeAll(async () => {
   vcfa = await new VcfaEmulator().start()
@@ -25,15 +23,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([vcfa, ...others].map((server) => server?.close()))
 })
-beforeEach(() => {
-  runnerTemp = mkdtempSync(join(tmpdir(), 'vmw-e2e-runner-temp-'))
-  kubectlHome = kubectlDir()
-})
 afterEach(() => {
   vcfa.clearFaults()
   vcfa.clearRequests()
-  rmSync(runnerTemp, { recursive: true, force: true })
-  removeDir(kubectlHome)
 })
 
 async function another(options: VcfaOptions): Promise<VcfaEmulator> {
@@ -79,13 +71,13 @@ describe(`VCF Automation: kubectl with the kubeconfig of the main step${KUBECTL_
       let token = ''
       const job = await runJob({
         inputs: inputs(vcfa, { 'kube-namespace': namespace }),
-        runnerTemp,
+        runnerTemp: dirs.runnerTemp,
         between: async (main) => {
           expect(main.exitCode, main.log.join('\n')).toBe(0)
           token = main.outputs['access-token']
           path = main.outputs.kubeconfig
           expect(main.env.KUBECONFIG).toBe(path)
-          expect(readdirSync(runnerTemp)).toHaveLength(1)
+          expect(readdirSync(dirs.runnerTemp)).toHaveLength(1)
           const config = readKubeconfig(path)
           expect(config['current-context']).toBe(`acme:${vcfa.readyNamespace}:${vcfa.project}`)
           expect(currentContext(config)).toMatchObject({
@@ -100,13 +92,13 @@ describe(`VCF Automation: kubectl with the kubeconfig of the main step${KUBECTL_
 
           const env = { KUBECONFIG: path }
           writeFileSync(
-            join(kubectlHome, 'cm.yaml'),
+            join(dirs.kubectlHome, 'cm.yaml'),
             'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deployed-by-ci\ndata:\n  release: "7"\n',
           )
-          const applied = await kubectl(kubectlHome, undefined, ['apply', '-f', join(kubectlHome, 'cm.yaml')], env)
+          const applied = await kubectl(dirs.kubectlHome, undefined, ['apply', '-f', join(dirs.kubectlHome, 'cm.yaml')], env)
           expect(applied.code, applied.stderr).toBe(0)
           const listed = await kubectl(
-            kubectlHome,
+            dirs.kubectlHome,
             undefined,
             ['--context', 'acme', 'get', 'supervisornamespaces', '-n', vcfa.project, '-o', 'name'],
             env,
@@ -128,7 +120,7 @@ describe(`VCF Automation: kubectl with the kubeconfig of the main step${KUBECTL_
       expect(job.post!.warnings).toEqual([])
       expect(job.post!.log.join('\n')).toContain(`Deleted the kubeconfig ${path}.`)
       expect(job.post!.log.join('\n')).toContain('Logged out of VCF Automation')
-      expect(readdirSync(runnerTemp)).toEqual([])
+      expect(readdirSync(dirs.runnerTemp)).toEqual([])
       expect(vcfa.isAlive(token)).toBe(false)
     },
   )
@@ -140,7 +132,7 @@ describe('VCF Automation: the kubeconfig read back without kubectl', () => {
     let path = ''
     const job = await runJob({
       inputs: inputs(vcfa, { 'export-env': 'false' }),
-      runnerTemp,
+      runnerTemp: dirs.runnerTemp,
       between: async (main) => {
         expect(main.exitCode, main.log.join('\n')).toBe(0)
         expect(main.env).toEqual({})
@@ -164,7 +156,10 @@ describe('VCF Automation: the kubeconfig read back without kubectl', () => {
 
   it('VCF Automation 9.0 (v1alpha2 only): the v1alpha3 lookup answers 404 without a name, v1alpha2 finds it', async () => {
     const older = await another({ supervisorNamespaceVersions: ['v1alpha2'] })
-    const step = await runStep({ inputs: inputs(older, { 'kube-namespace': `${older.project}/${older.readyNamespace}` }), runnerTemp })
+    const step = await runStep({
+      inputs: inputs(older, { 'kube-namespace': `${older.project}/${older.readyNamespace}` }),
+      runnerTemp: dirs.runnerTemp,
+    })
     scan(older, step)
     expect(step.exitCode, step.log.join('\n')).toBe(0)
     expect(lookups(older)).toEqual([
@@ -183,7 +178,7 @@ describe('VCF Automation: the kubeconfig read back without kubectl', () => {
         'kube-namespace': `${split.project}/${split.readyNamespace}`,
         'ca-certificate': split.ca + split.namespaceServer!.ca,
       }),
-      runnerTemp,
+      runnerTemp: dirs.runnerTemp,
     })
     scan(split, step)
     expect(step.exitCode, step.log.join('\n')).toBe(0)
@@ -215,13 +210,13 @@ describe('VCF Automation: a kube-namespace that cannot be used', () => {
       /HTTP 403 Forbidden: .* \(1 try\)\. Check kube-namespace \(<project>\/<namespace>\) and the user's role in the project\.$/,
     ],
   ])('%s: the step fails naming kube-namespace, ends the new session, writes no file', async (_name, namespace, message) => {
-    const job = await runJob({ inputs: inputs(vcfa, { 'kube-namespace': namespace() }), runnerTemp })
+    const job = await runJob({ inputs: inputs(vcfa, { 'kube-namespace': namespace() }), runnerTemp: dirs.runnerTemp })
     scan(vcfa, job)
     expect(job.main.exitCode).toBe(1)
     expect(job.main.errors).toHaveLength(1)
     expect(job.main.errors[0]).toMatch(message)
     expect(job.main.outputs).toEqual({})
-    expect(readdirSync(runnerTemp)).toEqual([])
+    expect(readdirSync(dirs.runnerTemp)).toEqual([])
     const token = vcfa.issued.at(-1)!.access_token
     expect(vcfa.requestsTo('logout').map((request) => [request.status, request.headers.authorization])).toEqual([[204, `Bearer ${token}`]])
     expect(vcfa.isAlive(token)).toBe(false)
@@ -246,13 +241,15 @@ describe('VCF Automation through an https_proxy', () => {
     const job = await runJob({
       inputs: inputs(behind, { url }),
       env: { https_proxy: proxy.url },
-      runnerTemp,
+      runnerTemp: dirs.runnerTemp,
       between: async (main) => {
         expect(main.exitCode, main.log.join('\n')).toBe(0)
         const path = main.outputs.kubeconfig
         expect(currentContext(readKubeconfig(path))).toMatchObject({ name: 'acme', server: `${url}${VCFA_KUBERNETES_PATH}` })
         if (KUBECTL_SKIP) return
-        const version = await kubectl(kubectlHome, path, ['get', '--raw', `${VCFA_KUBERNETES_PATH}/version`], { HTTPS_PROXY: proxy.url })
+        const version = await kubectl(dirs.kubectlHome, path, ['get', '--raw', `${VCFA_KUBERNETES_PATH}/version`], {
+          HTTPS_PROXY: proxy.url,
+        })
         expect(version.code, version.stderr).toBe(0)
       },
     })

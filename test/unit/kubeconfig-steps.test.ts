@@ -84,6 +84,12 @@ const vcfaInputs = (apiToken: string, extra: Record<string, string> = {}) => ({
 
 const kubeconfigFiles = (): string[] => readdirSync(runnerTemp)
 
+/** What the main step saves for a VCF Automation token that the post step logs out. */
+function vcfaTokenState(): string {
+  const state = { provider: 'vcfa', baseUrl: VCFA, revoke: true, timeoutMs: 2000, maxAttempts: 1, accessToken: secretToken(64) }
+  return JSON.stringify({ ...state, data: { apiVersion: '40.0' } })
+}
+
 function postCore(state: Record<string, string>, inputs: Record<string, string> = {}): FakeCore {
   return fakeCore({ state, inputs })
 }
@@ -235,16 +241,7 @@ describe('post: the kubeconfig is deleted whatever else happens', () => {
     nock(VCFA)
       .delete(SESSION)
       .reply(recorder(logouts, () => [500, { message: 'down' }]))
-    const token = {
-      provider: 'vcfa',
-      baseUrl: VCFA,
-      revoke: true,
-      timeoutMs: 2000,
-      maxAttempts: 1,
-      accessToken: secretToken(64),
-      data: { apiVersion: '40.0' },
-    }
-    const core = postCore({ [STATE_KEY]: JSON.stringify(token), [KUBECONFIG_STATE]: path })
+    const core = postCore({ [STATE_KEY]: vcfaTokenState(), [KUBECONFIG_STATE]: path })
     await post(core)
     expect(existsSync(path)).toBe(false)
     expect(logouts).toHaveLength(1)
@@ -260,16 +257,7 @@ describe('post: the kubeconfig is deleted whatever else happens', () => {
     const victim = join(elsewhere, `vmw-kubeconfig-${'e'.repeat(32)}.yaml`)
     writeFileSync(victim, 'keep')
     nock(VCFA).delete(SESSION).reply(204)
-    const token = {
-      provider: 'vcfa',
-      baseUrl: VCFA,
-      revoke: true,
-      timeoutMs: 2000,
-      maxAttempts: 1,
-      accessToken: secretToken(64),
-      data: { apiVersion: '40.0' },
-    }
-    const core = postCore({ [STATE_KEY]: JSON.stringify(token), [KUBECONFIG_STATE]: victim })
+    const core = postCore({ [STATE_KEY]: vcfaTokenState(), [KUBECONFIG_STATE]: victim })
     try {
       await post(core)
       expect(readFileSync(victim, 'utf8')).toBe('keep')

@@ -6,12 +6,18 @@
  *   const config = readKubeconfig(path)                  // the parsed file
  *   const context = currentContext(config)               // { name, cluster, user, namespace?, server, ca?, token }
  *   const reply = await getWithKubeconfig(path, '/version')   // { status, body } from <server><path>
+ *   const dirs = jobDirs()                               // in a test file: dirs.runnerTemp (the job's RUNNER_TEMP)
+ *                                                        // and dirs.kubectlHome, fresh for each test
  *
  * Only erasable TypeScript here.
  */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import https from 'node:https'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach } from 'vitest'
 import { parse } from 'yaml'
+import { kubectlDir, removeDir } from './kubectl.ts'
 
 export interface Kubeconfig {
   apiVersion: string
@@ -71,4 +77,18 @@ export function getWithKubeconfig(file: string, path: string, name?: string): Pr
     request.on('error', reject)
     request.setTimeout(30_000, () => request.destroy(new Error('no answer within 30 s')))
   })
+}
+
+/** A RUNNER_TEMP for the job (both steps share it, as on a runner) and a home for kubectl, fresh for each test of the file. */
+export function jobDirs(): { runnerTemp: string; kubectlHome: string } {
+  const dirs = { runnerTemp: '', kubectlHome: '' }
+  beforeEach(() => {
+    dirs.runnerTemp = mkdtempSync(join(tmpdir(), 'vmw-e2e-runner-temp-'))
+    dirs.kubectlHome = kubectlDir()
+  })
+  afterEach(() => {
+    rmSync(dirs.runnerTemp, { recursive: true, force: true })
+    removeDir(dirs.kubectlHome)
+  })
+  return dirs
 }
