@@ -126,6 +126,27 @@ describe(`VCF Automation: kubectl with the kubeconfig of the main step${KUBECTL_
   )
 })
 
+describe(`VCF Automation: a hostile user name in the kubeconfig${KUBECTL_SKIP}`, () => {
+  it.skipIf(KUBECTL_SKIP !== '')('kubectl reads it back as one name, with no key it added, and the token still works', async () => {
+    // What the session names, straight into the kubeconfig's user name: quotes, line breaks of every
+    // kind YAML knows, comment and anchor syntax, an escape written out, a tab, a C1 control.
+    const user = 'ops"\n  token: stolen\r\n\u2028\u2029\u0085 #&*!|>\'%@`\t\\u0041\u0090é'
+    const apiToken = vcfa.addToken({ org: 'acme', user })
+    const step = await runStep({ inputs: inputs(vcfa, { 'api-token': apiToken, revoke: 'false' }), runnerTemp: dirs.runnerTemp })
+    scan(vcfa, step)
+    expect(step.exitCode, step.log.join('\n')).toBe(0)
+    const path = step.outputs.kubeconfig
+    const host = new URL(vcfa.url).host
+    const names = await kubectl(dirs.kubectlHome, path, ['config', 'view', '-o', 'jsonpath={.users[*].name}'])
+    expect(names.code, names.stderr).toBe(0)
+    expect(names.stdout).toBe(`acme:${user}@${host}`)
+    const tokens = await kubectl(dirs.kubectlHome, path, ['config', 'view', '--raw', '-o', 'jsonpath={.users[*].user.token}'])
+    expect(tokens.stdout).toBe(step.outputs['access-token'])
+    const version = await kubectl(dirs.kubectlHome, path, ['get', '--raw', `${VCFA_KUBERNETES_PATH}/version`])
+    expect(version.code, version.stderr).toBe(0)
+  })
+})
+
 describe('VCF Automation: the kubeconfig read back without kubectl', () => {
   it('the org context as terraform-provider-vcfa writes it reaches /cci/kubernetes with the token, until the post step', async () => {
     const host = new URL(vcfa.url).host
