@@ -1,13 +1,17 @@
-// `npm run demo [-- csp|vcd|vcfa|aria-automation|sddc-manager]`: runs the BUILT action (dist/main and dist/post)
-// against the CSP (default), Cloud Director, VCF Automation, Aria Automation or SDDC Manager emulator on 127.0.0.1
-// with a made-up credential, main
-// step then post step, the way the GitHub runner runs it, and prints what a workflow would see.
-// Exits non-zero when the action failed or a secret reached the log.
+// `npm run demo [-- <provider>]` (csp by default; every provider of the DEMOS table below): runs the
+// BUILT action (dist/main and dist/post) against that provider's emulator on 127.0.0.1 with a made-up
+// credential, main step then post step on one RUNNER_TEMP, the way the GitHub runner runs it, and
+// prints what a workflow would see (for a kubeconfig, the file it writes too). Exits non-zero when
+// the action failed or a secret reached the log.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.ts'
 import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
+import { SupervisorEmulator } from '../test/e2e/support/supervisor-emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
@@ -53,6 +57,20 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
       inputs: { provider: 'sddc-manager', username: sddc.username, password: sddc.password },
     }
   },
+  async supervisor() {
+    const supervisor = await new SupervisorEmulator().start()
+    return {
+      server: supervisor,
+      about: `vSphere Supervisor emulator at ${supervisor.url} (private CA), made-up user ${supervisor.username}, a kubeconfig for vSphere namespace ${supervisor.namespace}`,
+      inputs: {
+        provider: 'supervisor',
+        username: supervisor.username,
+        password: supervisor.password,
+        kubeconfig: 'true',
+        'kube-namespace': supervisor.namespace,
+      },
+    }
+  },
 }
 
 const name = process.argv[2] ?? 'csp'
@@ -61,10 +79,19 @@ if (!Object.hasOwn(DEMOS, name)) {
   process.exit(2)
 }
 const { server, about, inputs } = await DEMOS[name]()
+const runnerTemp = mkdtempSync(join(tmpdir(), 'vmw-demo-runner-temp-'))
 let failed: boolean
 try {
   console.log(`${about}\n`)
-  const job = await runJob({ inputs: { ...inputs, url: server.url, 'ca-certificate': server.ca } })
+  let kubeconfig = ''
+  const job = await runJob({
+    inputs: { ...inputs, url: server.url, 'ca-certificate': server.ca },
+    runnerTemp,
+    between: async (main) => {
+      const path = main.outputs.kubeconfig
+      if (path) kubeconfig = `Kubeconfig ${path} (masked; the CA shortened)\n${readFileSync(path, 'utf8')}`
+    },
+  })
   const masks = job.post?.masks ?? job.main.masks
 
   const stepLog = (title: string, step: StepResult | undefined): void => {
@@ -84,7 +111,14 @@ try {
     `Environment for later steps: ${envNames.length ? envNames.map((name) => `${name}=${applyMasks(job.main.env[name], masks)}`).join(', ') : '(none)'}\n`,
   )
 
+  if (kubeconfig) {
+    const shown = applyMasks(kubeconfig, masks).replace(/(certificate-authority-data: "[^"]{20})[^"]*/g, '$1...')
+    for (const line of shown.trimEnd().split('\n')) console.log(line.startsWith('Kubeconfig') ? line : `  ${line}`)
+    console.log()
+  }
   stepLog('Post Run ./ (post step)', job.post)
+  if (job.main.outputs.kubeconfig)
+    console.log(`After the post step the kubeconfig ${existsSync(job.main.outputs.kubeconfig) ? 'is STILL THERE' : 'is gone'}.\n`)
 
   console.log('Job summary')
   for (const line of job.summary
@@ -106,7 +140,9 @@ try {
   )
   failed = job.main.exitCode !== 0 || job.post?.exitCode !== 0 || leaks.length > 0 || early.length > 0
   if (failed) console.log('\nThe demo FAILED: see above.')
+  failed ||= Boolean(job.main.outputs.kubeconfig && existsSync(job.main.outputs.kubeconfig))
 } finally {
   await server.close()
+  rmSync(runnerTemp, { recursive: true, force: true })
 }
 process.exitCode = failed ? 1 : 0

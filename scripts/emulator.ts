@@ -1,15 +1,17 @@
-// Starts the CSP, Cloud Director, VCF Automation, Aria Automation or SDDC Manager emulator of the end-to-end tests
+// Starts the CSP, Cloud Director, VCF Automation, Aria Automation, SDDC Manager or vSphere Supervisor emulator of the end-to-end tests
 // on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
 // action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|sddc-manager [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
 // Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true
 // (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
-// and service-account-token are for the other kinds; sddc-manager: username and password, or api-key for
-// api-token), logs one line per request to stderr (method, path, status; never a header or body), and runs
+// and service-account-token are for the other kinds, kube-namespace a ready supervisor namespace;
+// sddc-manager: username and password, or api-key for api-token; supervisor: username, password and
+// the vSphere namespace the user may use), logs one line per request to stderr (method, path, status;
+// never a header or body), and runs
 // until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
 // PEM text, to $GITHUB_OUTPUT. The credentials are the emulator's own inventions: they open
 // nothing anywhere else.
@@ -30,10 +32,11 @@ import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { SupervisorEmulator } from '../test/e2e/support/supervisor-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|sddc-manager [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -66,8 +69,8 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'sddc-manager'].includes(provider)) {
-  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation or sddc-manager${provider ? `, not '${provider}'` : ''}.`)
+if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'sddc-manager', 'supervisor'].includes(provider)) {
+  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation, sddc-manager or supervisor${provider ? `, not '${provider}'` : ''}.`)
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -109,6 +112,7 @@ if (provider === 'csp') {
     ['vm-apps-api-token', vcfa.vmAppsToken],
     ['service-account-token', vcfa.serviceAccountToken],
     ['api-version', vcfa.maxVersion],
+    ['kube-namespace', `${vcfa.project}/${vcfa.readyNamespace}`],
   )
 } else if (provider === 'aria-automation') {
   const aria = new AriaEmulator({ port, onReply })
@@ -139,6 +143,17 @@ if (provider === 'csp') {
     ['api-key-subject', sddc.serviceUser],
     ['domain', String(sddc.domains[0].name)],
     ['esxi-host', 'sfo01-m01-esx01.sfo.example.test'],
+  )
+} else if (provider === 'supervisor') {
+  const supervisor = new SupervisorEmulator({ port, onReply })
+  server = supervisor
+  await supervisor.start()
+  lines.push(
+    ['url', supervisor.url],
+    ['username', supervisor.username],
+    ['password', supervisor.password],
+    ['subject', supervisor.username],
+    ['namespace', supervisor.namespace],
   )
 } else {
   const vcd = new VcdEmulator({ port, onReply, maxVersion: values['max-version'] })

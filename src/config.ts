@@ -40,6 +40,10 @@ export interface Config<C extends Credential = Credential> {
   maxAttempts: number
   /** Warn when the long-lived credential itself expires within this many days (0: do not look). */
   expiryWarningDays: number
+  /** Write a kubeconfig for the token (only providers with Kubernetes support). */
+  kubeconfig: boolean
+  /** The namespace its context points at, as the provider checked it; '' for none. */
+  kubeNamespace: string
 }
 
 /** Bounds shared by the inputs and the post step's check of its saved state. */

@@ -56,6 +56,8 @@ export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets)
   const authSource = parseAuthSource(provider, credential, core.getInput('auth-source'))
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
   const org = parseOrg(provider, core.getInput('org'), orgFromUrl)
+  const kubeconfig = parseBoolean('kubeconfig', core.getInput('kubeconfig'), false)
+  const kubeNamespace = parseKubeNamespace(provider, kubeconfig, core.getInput('kube-namespace'))
 
   const config: Config = {
     provider: provider.name,
@@ -70,6 +72,8 @@ export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets)
     timeoutMs: parseInteger('timeout-seconds', core.getInput('timeout-seconds'), LIMITS.timeoutSeconds) * 1000,
     maxAttempts: parseInteger('max-attempts', core.getInput('max-attempts'), LIMITS.maxAttempts),
     expiryWarningDays: parseInteger('expiry-warning-days', core.getInput('expiry-warning-days'), LIMITS.expiryWarningDays),
+    kubeconfig,
+    kubeNamespace,
   }
   return { config, provider }
 }
@@ -259,6 +263,24 @@ function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
     if (error instanceof InputError) throw new InputError('url', `names an organization that is not valid: it ${error.detail}`)
     throw error
   }
+}
+
+/** kube-namespace, for a provider that writes kubeconfigs and with kubeconfig: true only. */
+function parseKubeNamespace(provider: Provider, kubeconfig: boolean, raw: string): string {
+  if ((kubeconfig || raw) && !provider.kubernetes) {
+    const able = PROVIDER_NAMES.filter((name) => findProvider(name)?.kubernetes).join(', ')
+    throw new InputError(
+      kubeconfig ? 'kubeconfig' : 'kube-namespace',
+      `is not used by provider ${provider.name} (${provider.title}): its token is no Kubernetes credential. Providers that write a kubeconfig: ${able}.`,
+    )
+  }
+  if (raw && !kubeconfig) {
+    throw new InputError(
+      'kube-namespace',
+      'goes with kubeconfig: true (it names the namespace of the kubeconfig written); set both, or remove kube-namespace.',
+    )
+  }
+  return provider.kubernetes && raw ? provider.kubernetes.parseNamespace(raw) : ''
 }
 
 function parseEnvName(raw: string): string {

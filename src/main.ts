@@ -3,8 +3,9 @@ import * as actionsCore from '@actions/core'
 import type { ActionCore } from './core.js'
 import type { Send } from './http/request.js'
 import { readInputs } from './inputs.js'
+import { publishKubeconfig, removeQuietly, renderKubeconfig, writeKubeconfig } from './kubeconfig.js'
 import type { PostState } from './post-state.js'
-import type { Provider, TokenResult } from './providers/types.js'
+import type { ExchangeContext, Provider, TokenResult } from './providers/types.js'
 import { expiresAtOf, publishRefreshToken, publishToken, summaryOfToken, writeSummary } from './publish.js'
 import { describeError } from './secrets.js'
 import { startStep, stepHttp, type Step } from './step.js'
@@ -17,7 +18,7 @@ export async function run(core: ActionCore = actionsCore): Promise<void> {
     const { config, provider } = readInputs(core, secrets)
     const http = stepHttp(step, config)
     close = http.close
-    const result = await provider.exchange({
+    const context: ExchangeContext = {
       config,
       send: http.send,
       secrets,
@@ -26,14 +27,25 @@ export async function run(core: ActionCore = actionsCore): Promise<void> {
         secrets.mask(token)
         publishRefreshToken(core, token)
       },
-    })
+    }
+    const result = await provider.exchange(context)
     secrets.mask(result.accessToken)
+    let kubeconfig: string | undefined
     try {
       for (const notice of result.notices ?? []) log.warning(notice)
+      const spec = config.kubeconfig ? await provider.kubernetes?.contexts(context, result) : undefined
+      if (spec) kubeconfig = writeKubeconfig(core, renderKubeconfig(spec, result.accessToken, config.caCertificates))
       const state = publishToken(core, config, provider, result)
-      log.info(issuedLine(provider, result, state))
-      await writeSummary(core, summaryOfToken(config, provider, result, state, secrets))
+      const rows = [...(result.summaryRows ?? [])]
+      if (spec && kubeconfig) {
+        publishKubeconfig(core, config.exportEnv, kubeconfig)
+        rows.push(['Kubeconfig', `context ${spec.currentContext}; the post step deletes it`])
+      }
+      log.info(issuedLine(provider, result, state) + (spec ? ` Kubeconfig (context ${spec.currentContext}): ${kubeconfig}.` : ''))
+      await writeSummary(core, summaryOfToken(config, provider, { ...result, summaryRows: rows }, state, secrets))
     } catch (error) {
+      // No later step will be told of the file, nor of its token: it goes now.
+      if (kubeconfig) removeQuietly(kubeconfig)
       await endUnpublishedToken(provider, config.baseUrl, result, http.send, step)
       throw error
     }

@@ -1,8 +1,9 @@
-/** The post step, wired: saved state -> provider revoke. It never fails the job: problems are warnings. */
+/** The post step, wired: the kubeconfig deleted, saved state -> provider revoke. It never fails the job: problems are warnings. */
 import * as actionsCore from '@actions/core'
 import type { ActionCore } from './core.js'
 import { UntrustedStateError } from './errors.js'
 import { parseCaCertificates } from './inputs.js'
+import { deleteKubeconfig, KUBECONFIG_STATE } from './kubeconfig.js'
 import { readPostState, type PostState } from './post-state.js'
 import { findProvider } from './providers/index.js'
 import type { Provider, RevokeContext } from './providers/types.js'
@@ -14,6 +15,8 @@ import { startStep, stepHttp, type Step } from './step.js'
 export async function run(core: ActionCore = actionsCore, now = Date.now()): Promise<void> {
   const step = startStep(core)
   const { secrets, log } = step
+  // First, so that nothing the revoke does can keep the token's file on the runner.
+  deleteKubeconfig(core.getState(KUBECONFIG_STATE), log)
   let line: string
   try {
     const state = readPostState(core)

@@ -75,7 +75,7 @@ export const ariaAutomation: Provider<'api-token'> = {
 
     const token = readLoginAnswer(response, secrets, `${TITLE} (${new URL(config.baseUrl).host})`)
     const claims = readJwtClaims(token)
-    const lifetime = jwtLifetime(claims, TITLE, { seconds: DOCUMENTED_LIFETIME_SECONDS, words: '8 hours' })
+    const lifetime = jwtLifetime(claims, { who: TITLE, hours: DOCUMENTED_LIFETIME_SECONDS / 3600, clock: "the appliance's clock" })
     return {
       accessToken: token,
       tokenType: 'Bearer',

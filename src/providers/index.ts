@@ -1,12 +1,20 @@
 import { ariaAutomation } from './aria-automation.js'
 import { csp } from './csp.js'
 import { sddcManager } from './sddc-manager.js'
+import { supervisor } from './supervisor.js'
 import type { Provider } from './types.js'
 import { vcd } from './vcd.js'
 import { vcfa } from './vcfa.js'
 
 /** Every provider, by the value of the provider input. A new provider is a new file added here. */
-const providers: Record<string, Provider> = { csp, vcd, vcfa, 'aria-automation': ariaAutomation, 'sddc-manager': sddcManager }
+const providers: Record<string, Provider> = {
+  csp,
+  vcd,
+  vcfa,
+  'aria-automation': ariaAutomation,
+  'sddc-manager': sddcManager,
+  supervisor,
+}
 
 export const PROVIDER_NAMES = Object.keys(providers)
 /** The provider input's default (action.yml). */

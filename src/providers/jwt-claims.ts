@@ -1,6 +1,7 @@
 /** Claims of a JWT access token, read to report them (org, subject, expiry), never to trust them. */
 import { ProviderError } from '../errors.js'
 import { jsonObject } from '../http/response.js'
+import { plural } from '../text.js'
 import { MAX_EXPIRES_IN } from './token-answer.js'
 
 export type Claims = Record<string, unknown>
@@ -27,38 +28,33 @@ export function dateClaim(claims: Claims | undefined, name: string): number | un
   return typeof value === 'number' && Number.isFinite(value) && value > 0 && value < 8.64e12 ? value * 1000 : undefined
 }
 
-/** A lifetime a provider documents for its access tokens, for one that does not say: 3600 and '1 hour'. */
+/** Where a token's lifetime is documented but not reported: its issuer, the documented hours, whose clock to check. */
 export interface DocumentedLifetime {
-  seconds: number
-  words: string
+  who: string
+  hours: number
+  /** "the appliance's clock" */
+  clock: string
 }
 
 /**
- * Seconds `who`'s access token has left by its exp claim; the documented lifetime, with a notice
- * that says so, when it has none or is no JWT. An exp already past or over ten years away is an
- * error: the appliance's clock is off, and expires-at would be a lie.
+ * Seconds a token has left by its JWT exp claim; the documented lifetime, with a notice saying it
+ * is an estimate, when the token is no JWT or has no exp. An exp in the past or over ten years
+ * away is a clock problem, not a lifetime.
  */
-export function jwtLifetime(claims: Claims | undefined, who: string, documented: DocumentedLifetime): { seconds: number; notice?: string } {
-  const assumed = `assuming the documented ${documented.words}, so expires-at is an estimate: the token may end sooner.`
-  if (!claims) {
-    return { seconds: documented.seconds, notice: `The ${who} access token is not a JWT, so it does not say when it expires; ${assumed}` }
-  }
+export function jwtLifetime(claims: Claims | undefined, { who, hours, clock }: DocumentedLifetime): { seconds: number; notice?: string } {
+  const seconds = hours * 3600
+  const assumed = `assuming the documented ${plural(hours, 'hour', 'hours')}, so expires-at is an estimate: the token may end sooner.`
+  if (!claims) return { seconds, notice: `The ${who} access token is not a JWT, so it does not say when it expires; ${assumed}` }
   const exp = dateClaim(claims, 'exp')
-  if (exp === undefined) {
-    return { seconds: documented.seconds, notice: `The ${who} access token has no usable expiry claim (exp); ${assumed}` }
-  }
-  const seconds = Math.floor((exp - Date.now()) / 1000)
-  if (seconds <= 0) {
+  if (exp === undefined) return { seconds, notice: `The ${who} access token has no usable expiry claim (exp); ${assumed}` }
+  const left = Math.floor((exp - Date.now()) / 1000)
+  const at = `The access token ${who} issued expire${left <= 0 ? 'd' : 's'} at ${new Date(exp).toISOString()} (its exp claim)`
+  if (left <= 0) {
     throw new ProviderError(
-      `The access token ${who} issued expired at ${new Date(exp).toISOString()} (its exp claim), by this runner's clock. ` +
-        "Check the appliance's clock (NTP): a clock that is hours behind issues tokens that are already expired.",
+      `${at}, by this runner's clock. Check ${clock} (NTP): a clock that is hours behind issues tokens that are already expired.`,
     )
   }
-  if (seconds > MAX_EXPIRES_IN) {
-    throw new ProviderError(
-      `The access token ${who} issued expires at ${new Date(exp).toISOString()} (its exp claim), more than ten years away; ` +
-        "the token's lifetime is unknown. Check the appliance's clock (NTP).",
-    )
-  }
-  return { seconds }
+  if (left > MAX_EXPIRES_IN)
+    throw new ProviderError(`${at}, more than ten years away; the token's lifetime is unknown. Check ${clock} (NTP).`)
+  return { seconds: left }
 }

@@ -78,7 +78,7 @@ export const sddcManager: Provider<'password' | 'api-token'> = {
     const pair = readTokenPair(response, secrets, `${TITLE} (${new URL(config.baseUrl).host})`)
     try {
       const claims = readJwtClaims(pair.accessToken)
-      const lifetime = jwtLifetime(claims, TITLE, { seconds: DOCUMENTED_LIFETIME_SECONDS, words: '1 hour' })
+      const lifetime = jwtLifetime(claims, { who: TITLE, hours: DOCUMENTED_LIFETIME_SECONDS / 3600, clock: "the appliance's clock" })
       return {
         accessToken: pair.accessToken,
         tokenType: 'Bearer',

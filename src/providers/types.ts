@@ -54,6 +54,23 @@ export interface ResolvedUrl {
   orgFromUrl: string
 }
 
+/** What a kubeconfig for the token holds besides the token, which the core adds (src/kubeconfig.ts). */
+export interface KubeconfigSpec {
+  clusters: { name: string; server: string }[]
+  /** The name of the one user: the access token as a bearer token. */
+  user: string
+  contexts: { name: string; cluster: string; user: string; namespace?: string }[]
+  currentContext: string
+}
+
+/** A provider whose token is a Kubernetes credential: the kubeconfig and kube-namespace inputs work with it. */
+export interface KubernetesSupport {
+  /** kube-namespace checked ('' for none); throws InputError naming 'kube-namespace'. */
+  parseNamespace(raw: string): string
+  /** The clusters and contexts for the issued token, with any lookups they need (through context.send). */
+  contexts(context: ExchangeContext, result: TokenResult): Promise<KubeconfigSpec>
+}
+
 interface ProviderBase<K extends CredentialKind> {
   /** The value of the provider input. */
   readonly name: string
@@ -76,6 +93,8 @@ interface ProviderBase<K extends CredentialKind> {
   parseOrg(raw: string): string
   /** Its credential is one of the kinds it lists: the core checked that before any request. */
   exchange(context: ExchangeContext<CredentialOf<K>>): Promise<TokenResult>
+  /** Without it, kubeconfig: true and kube-namespace are refused. */
+  readonly kubernetes?: KubernetesSupport
 }
 
 /** A provider that revokes the access token in the post step. */

@@ -7,8 +7,10 @@
 import type { Log } from '../core.js'
 import { ProviderError, UntrustedStateError } from '../errors.js'
 import { FORM_HEADERS } from '../http/headers.js'
-import { isSuccess, type HttpResponse } from '../http/response.js'
+import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
 import type { Send } from '../http/request.js'
+import { excerpt } from '../text.js'
+import { unsafeUrlReason } from '../url.js'
 import {
   API_OUTPUTS,
   exchangeBesideVersions,
@@ -26,7 +28,8 @@ import {
 } from './cloud-director-api.js'
 import { rejection } from './failures.js'
 import { readJwtClaims, stringClaim } from './jwt-claims.js'
-import type { Provider } from './types.js'
+import { namespaceNames } from './kubernetes-names.js'
+import type { KubeconfigSpec, Provider } from './types.js'
 
 const TITLE = 'VCF Automation'
 const EXAMPLE_URL = 'https://vcfa.example.com'
@@ -44,6 +47,16 @@ const ROOT_MARKERS = new Set(['api', 'cloudapi', 'oauth', 'tenant', 'provider', 
  * is a Cloud Director 10.x.
  */
 const FIRST_VCFA_API = 40
+
+/** The Kubernetes API of the orgs: go-vcloud-director ccitypes/constants.go KubernetesSubpath "%s://%s/cci/kubernetes". */
+const KUBERNETES_PATH = '/cci/kubernetes'
+
+/**
+ * The SupervisorNamespace API versions, newest first (ccitypes SupervisorNamespacesURL):
+ * go-vcloud-director 3.0 has v1alpha2 (VCF Automation 9.0, terraform-provider-vcfa 1.0), 3.1 has
+ * v1alpha3 (9.1, provider 1.1 "requires VCFA 9.1+"). The fields read are the same in both.
+ */
+const SUPERVISOR_NAMESPACE_VERSIONS = ['v1alpha3', 'v1alpha2']
 
 /** The state revoke() needs: whether sessions/current served this token in the main step. */
 const SESSION_SERVED = 'served'
@@ -95,6 +108,34 @@ export const vcfa: Provider<'api-token'> = {
         }
       },
     })
+  },
+
+  kubernetes: {
+    parseNamespace(raw) {
+      namespaceNames(raw, 2, 'a supervisor namespace of a project as <project>/<namespace>')
+      return raw
+    },
+    // As terraform-provider-vcfa vcfa/datasource_vcfa_kubeconfig.go writes it: cluster <org>:<host>,
+    // user <org>:<preferred_username>@<host> (here the session's user, which is the JWT's
+    // preferred_username where there is no session), context <org>; for a supervisor namespace a
+    // cluster <org>:<namespace>@<host> at its namespaceEndpointURL and a context
+    // <org>:<namespace>:<project> with that namespace, made current here beside the org's.
+    async contexts({ config, send }, result) {
+      const host = new URL(config.baseUrl).host
+      const { org } = result
+      const server = config.baseUrl + KUBERNETES_PATH
+      const user = `${org}:${result.subject}@${host}`
+      const clusters = [{ name: `${org}:${host}`, server }]
+      const contexts: KubeconfigSpec['contexts'] = [{ name: org, cluster: clusters[0].name, user }]
+      if (!config.kubeNamespace) return { clusters, user, contexts, currentContext: org }
+      const [project, namespace] = config.kubeNamespace.split('/')
+      const endpoint = await namespaceEndpoint(send, server, result.accessToken, project, namespace)
+      const cluster = `${org}:${namespace}@${host}`
+      const name = `${org}:${namespace}:${project}`
+      clusters.push({ name: cluster, server: endpoint })
+      contexts.push({ name, cluster, user, namespace })
+      return { clusters, user, contexts, currentContext: name }
+    },
   },
 
   async revoke({ send, baseUrl, accessToken, data }) {
@@ -200,4 +241,49 @@ function logoutRefusal(response: HttpResponse, sessionRefused: boolean): Error |
     `${why}. For an org whose sessions cannot be logged out, revoke: false skips the logout.`,
     readCloudDirectorError,
   )
+}
+
+/**
+ * The server of a supervisor namespace: its namespaceEndpointURL, taken verbatim once its Ready
+ * condition is true, as datasource_vcfa_kubeconfig.go requires (the first Ready condition counts).
+ * A 404 whose Status names no object (k8s.io/apimachinery NewNotFound sets details.name) is a
+ * version this build does not serve: the next one is tried.
+ */
+async function namespaceEndpoint(send: Send, server: string, token: string, project: string, namespace: string): Promise<string> {
+  const which = `supervisor namespace '${namespace}' of project '${project}'`
+  const purpose = `${TITLE} lookup of the ${which}`
+  let response!: HttpResponse
+  let named = false
+  for (const version of SUPERVISOR_NAMESPACE_VERSIONS) {
+    response = await send({
+      method: 'GET',
+      url: `${server}/apis/infrastructure.cci.vmware.com/${version}/namespaces/${project}/supervisornamespaces/${namespace}`,
+      headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+      purpose,
+    })
+    named = typeof (jsonObject(response.body)?.details as { name?: unknown } | undefined)?.name === 'string'
+    if (response.status !== 404 || named) break
+  }
+  const check = "Check kube-namespace (<project>/<namespace>) and the user's role in the project."
+  if (!isSuccess(response)) {
+    throw rejection(
+      TITLE,
+      purpose,
+      response,
+      response.status !== 404 || named ? check : `${KUBERNETES_PATH} serves no supervisor namespaces.`,
+    )
+  }
+  const object = jsonObject(response.body)
+  if (!object) throw new ProviderError(`${purpose} failed: ${responseReason(response)}.`)
+  const status = (object.status ?? {}) as Record<string, unknown>
+  const conditions = Array.isArray(status.conditions) ? (status.conditions as Record<string, unknown>[]) : []
+  const ready = conditions.find((condition) => String(condition?.type).toLowerCase() === 'ready')
+  if (String(ready?.status).toLowerCase() !== 'true') {
+    const phase = excerpt(String(status.phase ?? ready?.reason ?? 'unknown'), 40)
+    throw new ProviderError(`The ${which} is not ready (${phase}): wait until it is, or check kube-namespace.`)
+  }
+  const endpoint = status.namespaceEndpointURL
+  const unsafe = typeof endpoint === 'string' && URL.canParse(endpoint) ? unsafeUrlReason(new URL(endpoint)) : 'it is missing'
+  if (unsafe) throw new ProviderError(`The ${which} has no namespaceEndpointURL the action writes a token for: ${unsafe}.`)
+  return endpoint as string
 }

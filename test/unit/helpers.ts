@@ -157,6 +157,8 @@ export function config<C extends Credential = CredentialOf<'api-token'>>(overrid
     timeoutMs: 2000,
     maxAttempts: 2,
     expiryWarningDays: 30,
+    kubeconfig: false,
+    kubeNamespace: '',
     ...overrides,
   }
 }

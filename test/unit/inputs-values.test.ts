@@ -75,6 +75,7 @@ describe('readInputs: env-name', () => {
     'POWERSHELL_TELEMETRY_OPTOUT',
     'MSYS_NO_PATHCONV',
     'ProgramFiles',
+    // Where kubectl reads its configuration: kubeconfig: true sets it to the file's path.
     'KUBECONFIG',
   ])('refuses the reserved name %s', (name) => {
     const error = failure(csp({ 'env-name': name }))

@@ -23,6 +23,8 @@ describe('readInputs: defaults', () => {
       timeoutMs: 30_000,
       maxAttempts: 4,
       expiryWarningDays: 30,
+      kubeconfig: false,
+      kubeNamespace: '',
     } satisfies Config)
   })
 
@@ -61,7 +63,7 @@ describe('readInputs: provider', () => {
     expect(error.input).toBe('provider')
     expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
     expect(error.message).toMatch(
-      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), sddc-manager \(VMware SDDC Manager\)\.$/,
+      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), sddc-manager \(VMware SDDC Manager\), supervisor \(vSphere Supervisor\)\.$/,
     )
   })
 

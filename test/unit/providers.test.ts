@@ -85,7 +85,17 @@ describe('provider-neutral core', () => {
     'sddc',
     'cloud foundation',
   ]
-  const PROTOCOL_WORDS = ['minorErrorCode', 'context_name', '/tenant/', '/oauth/', 'cloudapi', 'api-tokens', 'remediationMessage']
+  const PROTOCOL_WORDS = [
+    'minorErrorCode',
+    'context_name',
+    '/tenant/',
+    '/oauth/',
+    'cloudapi',
+    'api-tokens',
+    'remediationMessage',
+    'wcp',
+    'cci',
+  ]
   const words = [...PROVIDER_NAMES.flatMap((name) => [name, findProvider(name)!.title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
   const PROVIDER_WORDS = new RegExp(`\\b(${words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'i')
 

@@ -1,5 +1,6 @@
-// Runs after the action's post step: checks what that post step sent to the emulator.
-import { readFileSync } from 'node:fs'
+// Runs after the action's post step: checks what that post step sent to the emulator, and that it
+// left no kubeconfig of the action in RUNNER_TEMP.
+import { readdirSync, readFileSync } from 'node:fs'
 
 const log = process.env['INPUT_LOG-FILE']
 const expect = process.env.INPUT_EXPECT
@@ -18,3 +19,6 @@ if (expect === 'logout' && logouts.length !== 1)
   fail(`expected one logout answered 204 from the action's post step, found ${logouts.length}`)
 if (expect === 'nothing' && later.some((line) => / DELETE /.test(line))) fail('expected no logout: this provider cannot revoke')
 if (!['logout', 'nothing'].includes(expect)) fail(`expect must be logout or nothing, not '${expect}'`)
+
+const left = readdirSync(process.env.RUNNER_TEMP).filter((name) => /^vmw-kubeconfig-.*\.yaml$/.test(name))
+if (left.length) fail(`the action's post step left its kubeconfig in RUNNER_TEMP: ${left.join(', ')}`)

@@ -5,13 +5,15 @@
  *   const step = await runStep({ step: 'main', inputs: { 'api-token': token, url }, env: { https_proxy } })
  *   const job = await runJob({ inputs, env })        // main, then post (post-if: always(), so also after a
  *                                                    // failed main) with main's GITHUB_ENV and GITHUB_STATE
+ *   runJob({ inputs, runnerTemp, between: async (main) => { ... } })   // one RUNNER_TEMP for both steps (the
+ *                                                    // caller's), and later steps' work between them
  *   job.main / job.post                              // StepResult
  *   job.log                                          // both steps' log lines as the runner shows them
  *
  * runStep spawns `process.execPath <bundle>` (runs.main or runs.post of action.yml, under $VMW_E2E_DIST instead of dist/ when set) with an env of only: PATH, INPUT_<NAME> for every
  * action.yml input (defaults applied when the test gives none; NAME upper-cased, spaces to _,
  * hyphens kept), GITHUB_OUTPUT / GITHUB_ENV / GITHUB_STATE / GITHUB_PATH / GITHUB_STEP_SUMMARY
- * (fresh files per step), RUNNER_TEMP, GITHUB_ACTIONS=true, CI=true, STATE_<name> (post step, from
+ * (fresh files per step), RUNNER_TEMP (fresh per step unless `runnerTemp` names the job's), GITHUB_ACTIONS=true, CI=true, STATE_<name> (post step, from
  * `state`), the job env (`jobEnv`: earlier steps' GITHUB_ENV) and `env` from the test. Nothing is
  * inherited from the test process (no proxy, no NODE_EXTRA_CA_CERTS) unless passed in `env`.
  *
@@ -123,6 +125,8 @@ export interface StepOptions {
   action?: string
   /** Accept inputs action.yml does not declare (the runner only warns). Default false: a typo throws. */
   allowUnknownInputs?: boolean
+  /** The job's RUNNER_TEMP, which a runner gives every step of a job (the caller removes it). Default: a fresh one per step. */
+  runnerTemp?: string
 }
 
 export interface JobOptions extends Omit<StepOptions, 'step' | 'state' | 'jobEnv' | 'masks'> {
@@ -130,6 +134,8 @@ export interface JobOptions extends Omit<StepOptions, 'step' | 'state' | 'jobEnv
   runnerSecrets?: string[]
   /** Run the post step (default true: post-if is always()). */
   post?: boolean
+  /** Later steps of the job, between main and post (with runnerTemp, they see the main step's files). */
+  between?: (main: StepResult) => Promise<void>
 }
 
 export interface JobResult {
@@ -219,9 +225,9 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
 
   const dir = mkdtempSync(join(tmpdir(), `vmw-e2e-${step}-`))
   const files = stepFiles(dir)
-  const runnerTemp = join(dir, 'runner-temp')
+  const runnerTemp = options.runnerTemp ?? join(dir, 'runner-temp')
   const workspace = join(dir, 'workspace')
-  mkdirSync(runnerTemp)
+  if (!options.runnerTemp) mkdirSync(runnerTemp)
   mkdirSync(workspace)
 
   const env: Record<string, string> = {
@@ -296,8 +302,9 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
 /** Main step, then (always) the post step with main's state and env, as a job of one `uses:` step. */
 export async function runJob(options: JobOptions = {}): Promise<JobResult> {
   const started = performance.now()
-  const { runnerSecrets = [], post = true, ...common } = options
+  const { runnerSecrets = [], post = true, between, ...common } = options
   const main = await runStep({ ...common, step: 'main', masks: runnerSecrets })
+  await between?.(main)
   const jobEnv = { ...main.env }
   let postResult: StepResult | undefined
   if (post) {
