@@ -1,11 +1,12 @@
 import { ariaAutomation } from './aria-automation.js'
+import { ariaOperations } from './aria-operations.js'
 import { csp } from './csp.js'
 import type { Provider } from './types.js'
 import { vcd } from './vcd.js'
 import { vcfa } from './vcfa.js'
 
 /** Every provider, by the value of the provider input. A new provider is a new file added here. */
-const providers: Record<string, Provider> = { csp, vcd, vcfa, 'aria-automation': ariaAutomation }
+const providers: Record<string, Provider> = { csp, vcd, vcfa, 'aria-automation': ariaAutomation, 'aria-operations': ariaOperations }
 
 export const PROVIDER_NAMES = Object.keys(providers)
 /** The provider input's default (action.yml). */

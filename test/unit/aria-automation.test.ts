@@ -163,7 +163,7 @@ describe('aria-automation: the exchange', () => {
   it('has no outputs of its own, no revoke, and says why it cannot revoke', () => {
     expect(ariaAutomation.revoke).toBeUndefined()
     expect(ariaAutomation.cannotRevoke).toBe('Aria Automation 8.x has no API that revokes an access token or the API token it came from')
-    expect(ariaAutomation.credentials).toEqual(['api-token'])
+    expect(ariaAutomation.credentials).toEqual(['api-token', 'password'])
     expect(ariaAutomation.defaultUrl).toBeUndefined()
   })
 })

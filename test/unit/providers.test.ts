@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ariaAutomation } from '../../src/providers/aria-automation.ts'
+import { ariaOperations } from '../../src/providers/aria-operations.ts'
 import { csp } from '../../src/providers/csp.ts'
 import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
 import { vcd } from '../../src/providers/vcd.ts'
@@ -12,7 +13,8 @@ const SRC = join(import.meta.dirname, '../../src')
 
 describe('providers/index', () => {
   it('lists every provider by the value of the provider input', () => {
-    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation'])
+    expect(PROVIDER_NAMES).toEqual(['csp', 'vcd', 'vcfa', 'aria-automation', 'aria-operations'])
+    expect(findProvider('aria-operations')).toBe(ariaOperations)
     expect(findProvider('vcfa')).toBe(vcfa)
     expect(findProvider('aria-automation')).toBe(ariaAutomation)
     expect(findProvider('csp')).toBe(csp)
@@ -35,7 +37,10 @@ describe('providers/index', () => {
     expect(vcfa).toMatchObject({ credentials: ['api-token'] })
     expect(vcfa.revoke).toBeTypeOf('function')
     expect(vcfa.defaultUrl).toBeUndefined()
-    expect(ariaAutomation).toMatchObject({ credentials: ['api-token'], cannotRevoke: expect.stringMatching(/\w/) })
+    expect(ariaAutomation).toMatchObject({ credentials: ['api-token', 'password'], cannotRevoke: expect.stringMatching(/\w/) })
+    expect(ariaOperations).toMatchObject({ credentials: ['password'] })
+    expect(ariaOperations.revoke).toBeTypeOf('function')
+    expect(ariaOperations.defaultUrl).toBeUndefined()
     for (const name of PROVIDER_NAMES) {
       const provider = findProvider(name)!
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
