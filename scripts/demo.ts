@@ -1,9 +1,11 @@
-// `npm run demo [-- csp|vcd|vcfa|aria-automation]`: runs the BUILT action (dist/main and dist/post)
-// against the CSP (default), Cloud Director, VCF Automation or Aria Automation emulator on 127.0.0.1
+// `npm run demo [-- csp|vcd|vcfa|aria-automation|aria-automation-password|aria-operations]`: runs the
+// BUILT action (dist/main and dist/post) against the CSP (default), Cloud Director, VCF Automation,
+// Aria Automation (API token, or a username and password) or Aria Operations emulator on 127.0.0.1
 // with a made-up credential, main
 // step then post step, the way the GitHub runner runs it, and prints what a workflow would see.
 // Exits non-zero when the action failed or a secret reached the log.
 import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
+import { AriaOperationsEmulator } from '../test/e2e/support/aria-operations-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
@@ -42,6 +44,22 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
       server: aria,
       about: `Aria Automation emulator at ${aria.url} (private CA), made-up API token of ${aria.username}`,
       inputs: { provider: 'aria-automation', 'api-token': aria.refreshToken },
+    }
+  },
+  async 'aria-automation-password'() {
+    const aria = await new AriaEmulator().start()
+    return {
+      server: aria,
+      about: `Aria Automation emulator at ${aria.url} (private CA), made-up user ${aria.username} and password`,
+      inputs: { provider: 'aria-automation', username: aria.username, password: aria.password },
+    }
+  },
+  async 'aria-operations'() {
+    const ops = await new AriaOperationsEmulator().start()
+    return {
+      server: ops,
+      about: `Aria Operations emulator at ${ops.url} (private CA), made-up local user ${ops.username} and password`,
+      inputs: { provider: 'aria-operations', username: ops.username, password: ops.password },
     }
   },
 }

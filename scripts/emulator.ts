@@ -1,14 +1,16 @@
-// Starts the CSP, Cloud Director, VCF Automation or Aria Automation emulator of the end-to-end tests
+// Starts the CSP, Cloud Director, VCF Automation, Aria Automation or Aria Operations emulator of the end-to-end tests
 // on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
 // action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|aria-operations [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
 // Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true
 // (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
-// and service-account-token are for the other kinds), logs one line per request to stderr (method, path, status; never a header or body), and runs
+// and service-account-token are for the other kinds; aria-automation: login-username and
+// login-password log in with a password instead of api-token; aria-operations: username and
+// password), logs one line per request to stderr (method, path, status; never a header or body), and runs
 // until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
 // PEM text, to $GITHUB_OUTPUT. The credentials are the emulator's own inventions: they open
 // nothing anywhere else.
@@ -25,13 +27,14 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
+import { AriaOperationsEmulator } from '../test/e2e/support/aria-operations-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|aria-operations [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -64,8 +67,8 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (!['csp', 'vcd', 'vcfa', 'aria-automation'].includes(provider)) {
-  fail(`Which emulator? Give csp, vcd, vcfa or aria-automation${provider ? `, not '${provider}'` : ''}.`)
+if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'aria-operations'].includes(provider)) {
+  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation or aria-operations${provider ? `, not '${provider}'` : ''}.`)
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -112,15 +115,31 @@ if (provider === 'csp') {
   const aria = new AriaEmulator({ port, onReply })
   server = aria
   await aria.start()
-  // No org line: the action refuses org for this provider. token-org and username are what the
-  // org and subject outputs should say; catalog-item-id and project-id are for a catalog request.
+  // No org line: the action refuses org for this provider. token-org and subject are what the org
+  // and subject outputs should say; catalog-item-id and project-id are for a catalog request. The
+  // password login's names are not username and password: the action would refuse them beside api-token.
   lines.push(
     ['url', aria.url],
     ['api-token', aria.refreshToken],
     ['token-org', aria.org],
-    ['username', aria.username],
+    ['subject', aria.username],
+    ['login-username', aria.username],
+    ['login-password', aria.password],
     ['catalog-item-id', aria.catalogItems[0].id],
     ['project-id', aria.projectId],
+  )
+} else if (provider === 'aria-operations') {
+  const ops = new AriaOperationsEmulator({ port, onReply })
+  server = ops
+  await ops.start()
+  // A local user; token-type and subject are what those outputs should say; resource is one of its VMs.
+  lines.push(
+    ['url', ops.url],
+    ['username', ops.username],
+    ['password', ops.password],
+    ['token-type', 'OpsToken'],
+    ['subject', ops.username],
+    ['resource', ops.resources[0].name],
   )
 } else {
   const vcd = new VcdEmulator({ port, onReply, maxVersion: values['max-version'] })
