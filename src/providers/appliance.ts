@@ -1,6 +1,9 @@
 /** Products that own their appliance: any address on it names it, and there are no organizations to choose. */
+import type { CredentialOf } from '../config.js'
 import { InputError } from '../errors.js'
-import type { ResolvedUrl } from './types.js'
+import { JSON_HEADERS } from '../http/headers.js'
+import type { HttpResponse } from '../http/response.js'
+import type { ExchangeContext, ResolvedUrl } from './types.js'
 
 /**
  * The scheme and host of any address on the appliance (the UI, an API root, a page the browser
@@ -19,4 +22,26 @@ export function refuseOrg(provider: string, why: string): (raw: string) => strin
     if (!raw) return ''
     throw new InputError('org', `is not used by provider ${provider}: ${why} Remove org.`)
   }
+}
+
+/**
+ * POSTs the user's name and password as JSON (with Accept: application/json), and the auth-source
+ * input as `sourceField` when it is given: left out, the appliance takes a local user. A refused
+ * login is never retried (send retries only 408, 429 and 5xx): repeated failures lock accounts.
+ */
+export function sendPasswordLogin(
+  { config, send }: Pick<ExchangeContext, 'config' | 'send'>,
+  { username, password }: CredentialOf<'password'>,
+  path: string,
+  sourceField: string,
+  purpose: string,
+): Promise<HttpResponse> {
+  const source = config.authSource ? { [sourceField]: config.authSource } : {}
+  return send({
+    method: 'POST',
+    url: config.baseUrl + path,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ username, password, ...source }),
+    purpose,
+  })
 }

@@ -10,7 +10,7 @@ import { JSON_HEADERS } from '../http/headers.js'
 import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
 import { hideEchoedTokenTails, type Secrets } from '../secrets.js'
 import { excerpt } from '../text.js'
-import { applianceRoot, NOT_RETRIED, refuseOrg } from './appliance.js'
+import { applianceRoot, NOT_RETRIED, refuseOrg, sendPasswordLogin } from './appliance.js'
 import { rejection } from './failures.js'
 import { dateClaim, readJwtClaims, stringClaim, type Claims } from './jwt-claims.js'
 import { fieldNames, normaliseTokenType, secondsUntil } from './token-answer.js'
@@ -107,16 +107,11 @@ export const ariaAutomation: Provider<'api-token' | 'password'> = {
  * Logs the user in and returns the API token the login makes (valid 90 days, and it cannot be
  * revoked): masked at once, used for the exchange and nothing else, never an output nor saved.
  */
-async function logIn({ config, send, secrets }: ExchangeContext, { username, password }: CredentialOf<'password'>): Promise<string> {
-  const purpose = `${TITLE} login of ${username}`
-  const response = await send({
-    method: 'POST',
-    url: config.baseUrl + PASSWORD_LOGIN,
-    headers: JSON_HEADERS,
-    // domain left out for local users, as get_token.sh does when none is entered.
-    body: JSON.stringify({ username, password, ...(config.authSource ? { domain: config.authSource } : {}) }),
-    purpose,
-  })
+async function logIn(context: ExchangeContext, credential: CredentialOf<'password'>): Promise<string> {
+  const { config, secrets } = context
+  const purpose = `${TITLE} login of ${credential.username}`
+  // domain left out for local users, as get_token.sh does when none is entered.
+  const response = await sendPasswordLogin(context, credential, PASSWORD_LOGIN, 'domain', purpose)
   // terraform-provider-vra docs/get_token.ps1 reads an access token from this header: never printed, masked all the same.
   for (const value of [response.headers['csp-auth-token']].flat()) secrets.mask(value)
   if (!isSuccess(response)) throw rejection(TITLE, purpose, response, loginAdvice(response.status), readLoginError)

@@ -8,7 +8,7 @@ import { JSON_HEADERS } from '../http/headers.js'
 import type { Send } from '../http/request.js'
 import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
 import type { Secrets } from '../secrets.js'
-import { applianceRoot, NOT_RETRIED, refuseOrg } from './appliance.js'
+import { applianceRoot, NOT_RETRIED, refuseOrg, sendPasswordLogin } from './appliance.js'
 import { rejection } from './failures.js'
 import { fieldNames, secondsUntil } from './token-answer.js'
 import type { Provider } from './types.js'
@@ -57,21 +57,15 @@ export const ariaOperations: Provider<'password'> = {
 
   parseOrg: refuseOrg('aria-operations', 'Aria Operations has no organizations.'),
 
-  async exchange({ config, send, secrets, log }) {
-    const { username, password } = config.credential
+  async exchange(context) {
+    const { config, send, secrets, log } = context
+    const { username } = config.credential
     const purpose = `${TITLE} token request for ${username}`
-    // A refused login is never retried (send retries only 408, 429 and 5xx): repeated wrong
-    // passwords lock accounts.
-    const response = await send({
-      method: 'POST',
-      url: config.baseUrl + ACQUIRE_PATH,
-      // Without Accept: application/json the Suite API answers XML, its default.
-      headers: JSON_HEADERS,
-      // Schema username-password {username, password, authSource?}: authSource left out for local
-      // users, as the 8.18 guide's example does (clients also send "LOCAL" or null: notes).
-      body: JSON.stringify({ username, password, ...(config.authSource ? { authSource: config.authSource } : {}) }),
-      purpose,
-    })
+    // Schema username-password {username, password, authSource?}: authSource left out for local
+    // users, as the 8.18 guide's example does (vmware-aria-operations-integration-sdk
+    // SuiteApiClient.kt sends "LOCAL", vrops-export Client.login null: all three mean local users).
+    // Without Accept: application/json the Suite API answers XML, its default.
+    const response = await sendPasswordLogin(context, config.credential, ACQUIRE_PATH, 'authSource', purpose)
     if (!isSuccess(response)) throw rejection(TITLE, purpose, response, acquireAdvice(response.status))
 
     const token = maskIssuedToken(response, secrets)

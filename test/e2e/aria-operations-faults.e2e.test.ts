@@ -8,64 +8,61 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { AriaOperationsEmulator, opsExpiresAt } from './support/aria-operations-emulator.ts'
-import type { Fault } from './support/emulator.ts'
 import {
   ALWAYS,
   CONCURRENT_CASES,
   expectFailed,
   expectMessagesClean,
   expectPostHarmless,
+  expectRevokeWarning,
   expectWithinBound,
+  fails,
   job,
   logOf,
   retryAfter,
   retryAfterOf,
+  revoked,
   status,
+  succeeds,
   TIMEOUT_SECONDS,
+  warns,
+  type ExchangeCase,
+  type RevokeCase,
 } from './support/faults.ts'
-import { expectPacing, triesText, type Pacing } from './support/pacing.ts'
-import { assertNoLeaks, containsPiece } from './support/runner.ts'
+import { expectPacing, type Pacing } from './support/pacing.ts'
+import { assertNoLeaks, containsPiece, type JobResult } from './support/runner.ts'
 import { using } from './support/tcp.ts'
 
 vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
 
-async function setUp(pacing: Pacing): Promise<{ ops: AriaOperationsEmulator; inputs: Record<string, string> }> {
+/**
+ * A fresh emulator whose `route` has the case's fault, a job (main and post step, debug lines on)
+ * against it, the leak scan of both steps, then the case's own checks.
+ */
+async function faultedJob(
+  route: 'acquire' | 'release',
+  testCase: Pick<ExchangeCase, 'fault' | 'attempts' | 'timeoutSeconds' | 'slow'>,
+  check: (ops: AriaOperationsEmulator, result: JobResult, pacing: Pacing) => void,
+): Promise<void> {
+  const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds: testCase.timeoutSeconds ?? TIMEOUT_SECONDS, slow: testCase.slow }
   const ops = await new AriaOperationsEmulator().start()
-  const inputs = {
-    provider: 'aria-operations',
-    url: ops.url,
-    username: ops.username,
-    password: ops.password,
-    'ca-certificate': ops.ca,
-    'timeout-seconds': String(pacing.timeoutSeconds),
-    'max-attempts': String(pacing.attempts),
-  }
-  return { ops, inputs }
+  await using([ops], async () => {
+    const fault = testCase.fault()
+    pacing.retryAfter = retryAfterOf(fault)
+    ops.fault(route, fault)
+    const result = await job({
+      provider: 'aria-operations',
+      url: ops.url,
+      username: ops.username,
+      password: ops.password,
+      'ca-certificate': ops.ca,
+      'timeout-seconds': String(pacing.timeoutSeconds),
+      'max-attempts': String(pacing.attempts),
+    })
+    assertNoLeaks(result, ops.secrets())
+    check(ops, result, pacing)
+  })
 }
-
-interface AcquireCase {
-  name: string
-  fault: () => Fault
-  attempts: number
-  tries: number
-  ok: boolean
-  error?: RegExp[]
-  /** The failure message counts the tries (every answer that was retried or refused). */
-  countsTries?: boolean
-  slow?: boolean
-  /** A failing case whose answer held a token: the main step releases it before failing. */
-  releasesToken?: boolean
-}
-
-type Options = Omit<AcquireCase, 'name' | 'fault' | 'ok'>
-const succeeds = (name: string, fault: () => Fault, options: Options): AcquireCase => ({ name, fault, ok: true, ...options })
-const fails = (name: string, fault: () => Fault, options: Options & { error: RegExp[] }): AcquireCase => ({
-  name,
-  fault,
-  ok: false,
-  countsTries: true,
-  ...options,
-})
 
 /** The auth-token answer as XML, as the Suite API sends it when the Accept header is lost (a proxy). */
 function asXml(body: string): string {
@@ -76,7 +73,7 @@ function asXml(body: string): string {
   )
 }
 
-const ACQUIRE_CASES: AcquireCase[] = [
+const ACQUIRE_CASES: ExchangeCase[] = [
   succeeds('429 with Retry-After: 1, once', status(429, 1, retryAfter('1')), { attempts: 2, tries: 2 }),
   succeeds('a 503 storm that clears: 503 twice', status(503, 2), { attempts: 3, tries: 3 }),
   fails('a 503 storm: every try', status(503, ALWAYS), {
@@ -116,27 +113,20 @@ const ACQUIRE_CASES: AcquireCase[] = [
     attempts: 2,
     tries: 1,
     countsTries: false,
-    releasesToken: true,
+    receivesToken: true,
     error: [/a body that is not JSON/],
   }),
   fails(
     'a validity in the past (the appliance clock behind): its token released by the main step',
     () => ({ patch: { validity: Date.now() - 3_600_000 } }),
-    { attempts: 2, tries: 1, countsTries: false, releasesToken: true, error: [/expired at .*\(its validity\), by this runner's clock/] },
+    { attempts: 2, tries: 1, countsTries: false, receivesToken: true, error: [/expired at .*\(its validity\), by this runner's clock/] },
   ),
 ]
 
 describe.concurrent('Aria Operations: acquire faults', () => {
   for (const testCase of ACQUIRE_CASES) {
-    it(testCase.name, async () => {
-      const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds: TIMEOUT_SECONDS, slow: testCase.slow }
-      const { ops, inputs } = await setUp(pacing)
-      await using([ops], async () => {
-        const fault = testCase.fault()
-        pacing.retryAfter = retryAfterOf(fault)
-        ops.fault('acquire', fault)
-        const result = await job(inputs)
-        assertNoLeaks(result, ops.secrets())
+    it(testCase.name, () =>
+      faultedJob('acquire', testCase, (ops, result, pacing) => {
         expectMessagesClean(result.main, ops.secrets())
 
         const tries = ops.requestsTo('acquire')
@@ -162,41 +152,18 @@ describe.concurrent('Aria Operations: acquire faults', () => {
           expect(result.main.warnings).toEqual([])
           expect(logOf(post)).toMatch(/nothing to revoke/)
           // A token the main step received but could not take is released by it, with one try.
-          const refused = testCase.releasesToken ? ops.issued.map((entry) => entry.token) : []
+          const refused = testCase.receivesToken ? ops.issued.map((entry) => entry.token) : []
           expect(releases.map((request) => request.headers.authorization)).toEqual(refused.map((token) => `OpsToken ${token}`))
           for (const token of refused) expect(ops.isAlive(token)).toBe(false)
         }
-      })
-    })
+      }),
+    )
   }
 })
 
-interface ReleaseCase {
-  name: string
-  fault: () => Fault
-  attempts: number
-  /** Release requests the emulator must have received (both header forms counted). */
-  tries: number
-  revoked: boolean
-  /** The token really ended (false when a canned answer stood in for the release). */
-  ended?: boolean
-  warning?: RegExp[]
-  slow?: boolean
-}
-
-type ReleaseOptions = Omit<ReleaseCase, 'name' | 'fault' | 'revoked' | 'warning'>
-const released = (name: string, fault: () => Fault, options: ReleaseOptions): ReleaseCase => ({ name, fault, revoked: true, ...options })
-const warns = (name: string, fault: () => Fault, warning: RegExp[], options: ReleaseOptions): ReleaseCase => ({
-  name,
-  fault,
-  revoked: false,
-  warning,
-  ...options,
-})
-
-const RELEASE_CASES: ReleaseCase[] = [
-  released('503 once', status(503, 1), { attempts: 2, tries: 2 }),
-  released('429 with Retry-After: 1, once', status(429, 1, retryAfter('1')), { attempts: 2, tries: 2 }),
+const RELEASE_CASES: RevokeCase[] = [
+  revoked('503 once', status(503, 1), { attempts: 2, tries: 2 }),
+  revoked('429 with Retry-After: 1, once', status(429, 1, retryAfter('1')), { attempts: 2, tries: 2 }),
   warns('503 every time', status(503, ALWAYS), [/HTTP 503/], { attempts: 3, tries: 3 }),
   warns('403: not retried', status(403, ALWAYS), [/HTTP 403/], { attempts: 3, tries: 1 }),
   warns('connection reset every time', () => ({ reset: true, times: ALWAYS }), [/connection reset/], { attempts: 2, tries: 2 }),
@@ -210,25 +177,18 @@ const RELEASE_CASES: ReleaseCase[] = [
     tries: 2,
   }),
   // The server released the token but the answer was lost: the retry gets 401, and so does the older form.
-  released('never answers after releasing, once: 401 on the retry and in the older form', () => ({ hang: 'after-route', times: 1 }), {
+  revoked('never answers after releasing, once: 401 on the retry and in the older form', () => ({ hang: 'after-route', times: 1 }), {
     attempts: 2,
     tries: 3,
     slow: true,
   }),
-  released('401 in both forms (already gone) is success', status(401, ALWAYS), { attempts: 3, tries: 2, ended: false }),
+  revoked('401 in both forms (already gone) is success', status(401, ALWAYS), { attempts: 3, tries: 2, ended: false }),
 ]
 
 describe.concurrent('Aria Operations: release faults in the post step', () => {
   for (const testCase of RELEASE_CASES) {
-    it(testCase.name, async () => {
-      const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds: TIMEOUT_SECONDS, slow: testCase.slow }
-      const { ops, inputs } = await setUp(pacing)
-      await using([ops], async () => {
-        const fault = testCase.fault()
-        pacing.retryAfter = retryAfterOf(fault)
-        ops.fault('release', fault)
-        const result = await job(inputs)
-        assertNoLeaks(result, ops.secrets())
+    it(testCase.name, () =>
+      faultedJob('release', testCase, (ops, result, pacing) => {
         expect(result.main.exitCode, logOf(result)).toBe(0)
         const token = result.main.outputs['access-token']
         const post = expectPostHarmless(result)
@@ -247,15 +207,11 @@ describe.concurrent('Aria Operations: release faults in the post step', () => {
           expect(logOf(post)).toMatch(/Released the Aria Operations token|already released or expired/)
           expect(ops.isAlive(token)).toBe(testCase.ended === false)
         } else {
-          expect(post.warnings).toHaveLength(1)
-          const [warning] = post.warnings
-          expect(warning).toMatch(/^Could not revoke the access token: /)
-          expect(warning).toContain(triesText(testCase.tries))
-          for (const pattern of testCase.warning ?? []) expect(warning).toMatch(pattern)
+          const warning = expectRevokeWarning(post, testCase)
           expect(warning).toContain(`stays valid until it expires at ${result.main.outputs['expires-at']}`)
           expect(ops.isAlive(token)).toBe(true)
         }
-      })
-    })
+      }),
+    )
   }
 })
