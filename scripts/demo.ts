@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
+import { AriaOperationsEmulator } from '../test/e2e/support/aria-operations-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.ts'
 import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
@@ -47,6 +48,22 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
       server: aria,
       about: `Aria Automation emulator at ${aria.url} (private CA), made-up API token of ${aria.username}`,
       inputs: { provider: 'aria-automation', 'api-token': aria.refreshToken },
+    }
+  },
+  async 'aria-automation-password'() {
+    const aria = await new AriaEmulator().start()
+    return {
+      server: aria,
+      about: `Aria Automation emulator at ${aria.url} (private CA), made-up user ${aria.username} and password`,
+      inputs: { provider: 'aria-automation', username: aria.username, password: aria.password },
+    }
+  },
+  async 'aria-operations'() {
+    const ops = await new AriaOperationsEmulator().start()
+    return {
+      server: ops,
+      about: `Aria Operations emulator at ${ops.url} (private CA), made-up local user ${ops.username} and password`,
+      inputs: { provider: 'aria-operations', username: ops.username, password: ops.password },
     }
   },
   async 'sddc-manager'() {

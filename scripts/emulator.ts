@@ -1,15 +1,16 @@
-// Starts the CSP, Cloud Director, VCF Automation, Aria Automation, SDDC Manager or vSphere Supervisor emulator of the end-to-end tests
+// Starts the CSP, Cloud Director, VCF Automation, Aria Automation, Aria Operations, SDDC Manager or vSphere Supervisor emulator of the end-to-end tests
 // on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
 // action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
 // Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true
 // (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
 // and service-account-token are for the other kinds, kube-namespace a ready supervisor namespace;
-// sddc-manager: username and password, or api-key for api-token; supervisor: username, password and
+// aria-automation: login-username and login-password log in with a password instead of api-token;
+// aria-operations: username and password; sddc-manager: username and password, or api-key for api-token; supervisor: username, password and
 // the vSphere namespace the user may use), logs one line per request to stderr (method, path, status;
 // never a header or body), and runs
 // until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
@@ -28,6 +29,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
+import { AriaOperationsEmulator } from '../test/e2e/support/aria-operations-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
@@ -36,7 +38,7 @@ import { SupervisorEmulator } from '../test/e2e/support/supervisor-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -69,8 +71,8 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'sddc-manager', 'supervisor'].includes(provider)) {
-  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation, sddc-manager or supervisor${provider ? `, not '${provider}'` : ''}.`)
+if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'aria-operations', 'sddc-manager', 'supervisor'].includes(provider)) {
+  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation, aria-operations, sddc-manager or supervisor${provider ? `, not '${provider}'` : ''}.`)
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -119,14 +121,30 @@ if (provider === 'csp') {
   server = aria
   await aria.start()
   // No org line: the action refuses org for this provider. token-org and subject are what the
-  // org and subject outputs should say; catalog-item-id and project-id are for a catalog request.
+  // org and subject outputs should say; catalog-item-id and project-id are for a catalog request. The
+  // password login's names are not username and password: the action would refuse them beside api-token.
   lines.push(
     ['url', aria.url],
     ['api-token', aria.refreshToken],
     ['token-org', aria.org],
     ['subject', aria.username],
+    ['login-username', aria.username],
+    ['login-password', aria.password],
     ['catalog-item-id', aria.catalogItems[0].id],
     ['project-id', aria.projectId],
+  )
+} else if (provider === 'aria-operations') {
+  const ops = new AriaOperationsEmulator({ port, onReply })
+  server = ops
+  await ops.start()
+  // A local user; token-type and subject are what those outputs should say; resource is one of its VMs.
+  lines.push(
+    ['url', ops.url],
+    ['username', ops.username],
+    ['password', ops.password],
+    ['token-type', 'OpsToken'],
+    ['subject', ops.username],
+    ['resource', ops.resources[0].name],
   )
 } else if (provider === 'sddc-manager') {
   const sddc = new SddcManagerEmulator({ port, onReply })

@@ -1,17 +1,20 @@
 /**
  * Aria Automation 8.x on-prem (formerly vRealize Automation 8): the API token (a refresh token,
  * valid 90 days) is exchanged for a bearer token at POST /iaas/api/login. The answer carries no
- * lifetime, so it is read from the JWT. Neither token can be revoked. PROVIDERS.md section 4.
+ * lifetime, so it is read from the JWT. Neither token can be revoked. A user without an API token
+ * logs in with a name and password first, which makes one. PROVIDERS.md section 4.
  */
-import { InputError, ProviderError } from '../errors.js'
+import type { CredentialOf } from '../config.js'
+import { ProviderError } from '../errors.js'
 import { JSON_HEADERS } from '../http/headers.js'
 import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
 import { hideEchoedTokenTails, type Secrets } from '../secrets.js'
 import { excerpt } from '../text.js'
+import { applianceRoot, NOT_RETRIED, refuseOrg, sendPasswordLogin } from './appliance.js'
 import { rejection } from './failures.js'
 import { jwtLifetime, readJwtClaims, stringClaim } from './jwt-claims.js'
 import { fieldNames, normaliseTokenType } from './token-answer.js'
-import type { Provider } from './types.js'
+import type { ExchangeContext, Provider } from './types.js'
 
 const TITLE = 'Aria Automation'
 
@@ -30,16 +33,27 @@ export const DOCUMENTED_LIFETIME_SECONDS = 8 * 3600
 
 const CHECK_URL = 'Check url: it must be the address of an Aria Automation 8.x appliance.'
 
+/**
+ * The Identity Service login that makes an API token from a user's name and password: JSON
+ * {username, password, domain?} -> {refresh_token} (vRA 8.x API Programming Guide, "Get Your Access
+ * Token for the vRealize Automation API"; terraform-provider-vra docs/get_token.sh). access_token
+ * is a bare flag every official example sends as is: the credentials travel in the body only.
+ */
+const PASSWORD_LOGIN = '/csp/gateway/am/api/login?access_token'
+
 /** How users get a new API token: the same guide, step 2 (the Identity Service API). */
 const NEW_API_TOKEN =
   'Make a new one (in the Aria Automation UI, or with POST /csp/gateway/am/api/login?access_token and the ' +
   "user's name and password, as the README shows) and update the secret."
 
-export const ariaAutomation: Provider<'api-token'> = {
+export const ariaAutomation: Provider<'api-token' | 'password'> = {
   name: 'aria-automation',
   title: 'VMware Aria Automation',
-  credentials: ['api-token'],
-  credentialHelp: 'an Aria Automation API token (the refresh token, valid 90 days)',
+  credentials: ['api-token', 'password'],
+  credentialHelp: "an Aria Automation API token (the refresh token, valid 90 days), or a user's name and password",
+  // The login body's domain (terraform-provider-vra docs/get_token.sh sends it only when one is
+  // given; PowervRA Connect-vRAServer splits it off user@domain).
+  authSource: "the domain of the user's identity source (e.g. example.local); empty for local users",
   exampleUrl: 'https://aria.example.com',
   // The guide above: "Note: You cannot revoke the refresh token." No API revokes what
   // /iaas/api/login issues: the Identity API's logout takes an ID token, which it does not return.
@@ -48,30 +62,30 @@ export const ariaAutomation: Provider<'api-token'> = {
   // The UI (/automation-ui/#/...), the APIs (/iaas/api, /catalog/api, ...) and the identity service
   // (/csp/gateway/...) share one host; terraform-provider-vra vra/client.go getVRAToken posts to
   // the path of the url it is given, so it needs the bare root: any address works here.
-  resolveUrl(url) {
-    return { baseUrl: url.origin, orgFromUrl: '' }
-  },
+  resolveUrl: applianceRoot,
 
-  parseOrg(raw) {
-    if (!raw) return ''
-    throw new InputError(
-      'org',
-      'is not used by provider aria-automation: an Aria Automation 8.x API token belongs to one organization, ' +
-        'which the org output reports. Remove org.',
-    )
-  },
+  parseOrg: refuseOrg(
+    'aria-automation',
+    'an Aria Automation 8.x user and API token belong to one organization, which the org output reports.',
+  ),
 
-  async exchange({ config, send, secrets }) {
+  async exchange(context) {
+    const { config, send, secrets } = context
+    const { credential } = config
+    const refreshToken = credential.kind === 'password' ? await logIn(context, credential) : credential.token
     const purpose = `${TITLE} token request`
     const response = await send({
       method: 'POST',
       url: config.baseUrl + LOGIN_PATH,
       headers: JSON_HEADERS,
       // In the body only, never in the URL (CspLoginSpecification, above).
-      body: JSON.stringify({ refreshToken: config.credential.token }),
+      body: JSON.stringify({ refreshToken }),
       purpose,
     })
-    if (!isSuccess(response)) throw rejection(TITLE, purpose, response, refusalAdvice(response), readAriaError)
+    if (!isSuccess(response)) {
+      const advice = credential.kind === 'password' ? issuedTokenAdvice(response, credential.username) : refusalAdvice(response)
+      throw rejection(TITLE, purpose, response, advice, readAriaError)
+    }
 
     const token = readLoginAnswer(response, secrets, `${TITLE} (${new URL(config.baseUrl).host})`)
     const claims = readJwtClaims(token)
@@ -83,10 +97,37 @@ export const ariaAutomation: Provider<'api-token'> = {
       // context_name holds the org's ID in real on-prem tokens (terraform-provider-vra issues 95
       // and 159 quote two); `context` there is an authentication context, not the org.
       org: stringClaim(claims, 'context_name') ?? '',
-      subject: stringClaim(claims, 'preferred_username', 'username', 'sub') ?? '',
+      subject: stringClaim(claims, 'preferred_username', 'username', 'sub') ?? (credential.kind === 'password' ? credential.username : ''),
       notices: lifetime.notice ? [lifetime.notice] : [],
     }
   },
+}
+
+/**
+ * Logs the user in and returns the API token the login makes (valid 90 days, and it cannot be
+ * revoked): masked at once, used for the exchange and nothing else, never an output nor saved.
+ */
+async function logIn(context: ExchangeContext, credential: CredentialOf<'password'>): Promise<string> {
+  const { config, secrets } = context
+  const purpose = `${TITLE} login of ${credential.username}`
+  // domain left out for local users, as get_token.sh does when none is entered.
+  const response = await sendPasswordLogin(context, credential, PASSWORD_LOGIN, 'domain', purpose)
+  // terraform-provider-vra docs/get_token.ps1 reads an access token from this header: never printed, masked all the same.
+  for (const value of [response.headers['csp-auth-token']].flat()) secrets.mask(value)
+  if (!isSuccess(response)) throw rejection(TITLE, purpose, response, loginAdvice(response.status), readLoginError)
+  secrets.maskTokensIn(response.body)
+  const json = jsonObject(response.body)
+  for (const key of ['refresh_token', 'access_token', 'id_token', 'token']) if (typeof json?.[key] === 'string') secrets.mask(json[key])
+  const who = `${TITLE} (${new URL(config.baseUrl).host})`
+  if (!json)
+    throw new ProviderError(`${who} answered the login ${responseReason(response)}; expected JSON with a refresh_token. ${CHECK_URL}`)
+  const token = json.refresh_token
+  if (typeof token !== 'string' || !token.trim()) {
+    throw new ProviderError(
+      `${who} answered the login with HTTP ${response.status} but no refresh_token; fields present: ${fieldNames(json)}.`,
+    )
+  }
+  return token.trim()
 }
 
 /**
@@ -126,6 +167,38 @@ function readAriaError(body: string): string | undefined {
   if (typeof message !== 'string' || !message) return undefined
   const id = typeof json?.serverErrorId === 'string' && json.serverErrorId ? ` (serverErrorId ${excerpt(json.serverErrorId, 60)})` : ''
   return hideEchoedTokenTails(message) + id
+}
+
+/**
+ * A refused login: 400, with {serverMessage: 'REST error received: {"error": "invalid_grant",
+ * "error_description": "Invalid username or password"}, ...'} as users of vRA 8.1 and 8.3 quote it
+ * (jakkulabs/PowervRA issues 228, 251). Decided on the status, never on that text.
+ */
+function loginAdvice(status: number): string {
+  switch (status) {
+    case 400:
+    case 401:
+      return `${TITLE} refused the login: check username, password and auth-source (the user's domain, or user@domain as username; empty for local users). ${NOT_RETRIED}`
+    case 403:
+      return `${TITLE} refused the user (its message says why): the account may be disabled or locked.`
+    case 404:
+      return `There is no /csp/gateway/am/api/login at this address. ${CHECK_URL}`
+    default:
+      return 'Check url, username, password and auth-source.'
+  }
+}
+
+/** The identity service's reason: error_description inside serverMessage, or a ServiceErrorResponse. */
+function readLoginError(body: string): string | undefined {
+  const serverMessage = jsonObject(body)?.serverMessage
+  const described = typeof serverMessage === 'string' ? /"error_description"\s*:\s*"([^"\\]*)"/.exec(serverMessage)?.[1] : undefined
+  return described || readAriaError(body)
+}
+
+/** /iaas/api/login refused the API token the login had just made: the user, not the token, is at fault. */
+function issuedTokenAdvice(response: HttpResponse, username: string): string {
+  if (response.status === 403 || response.status === 404) return refusalAdvice(response)
+  return `${TITLE} refused the API token it had just made for ${username}: check that the user has a role in Cloud Assembly or Service Broker.`
 }
 
 function refusalAdvice(response: HttpResponse): string {

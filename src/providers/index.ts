@@ -1,4 +1,5 @@
 import { ariaAutomation } from './aria-automation.js'
+import { ariaOperations } from './aria-operations.js'
 import { csp } from './csp.js'
 import { sddcManager } from './sddc-manager.js'
 import { supervisor } from './supervisor.js'
@@ -12,6 +13,7 @@ const providers: Record<string, Provider> = {
   vcd,
   vcfa,
   'aria-automation': ariaAutomation,
+  'aria-operations': ariaOperations,
   'sddc-manager': sddcManager,
   supervisor,
 }

@@ -1,8 +1,7 @@
 /** Claims of a JWT access token, read to report them (org, subject, expiry), never to trust them. */
-import { ProviderError } from '../errors.js'
 import { jsonObject } from '../http/response.js'
 import { plural } from '../text.js'
-import { MAX_EXPIRES_IN } from './token-answer.js'
+import { secondsUntil } from './token-answer.js'
 
 export type Claims = Record<string, unknown>
 
@@ -47,14 +46,5 @@ export function jwtLifetime(claims: Claims | undefined, { who, hours, clock }: D
   if (!claims) return { seconds, notice: `The ${who} access token is not a JWT, so it does not say when it expires; ${assumed}` }
   const exp = dateClaim(claims, 'exp')
   if (exp === undefined) return { seconds, notice: `The ${who} access token has no usable expiry claim (exp); ${assumed}` }
-  const left = Math.floor((exp - Date.now()) / 1000)
-  const at = `The access token ${who} issued expire${left <= 0 ? 'd' : 's'} at ${new Date(exp).toISOString()} (its exp claim)`
-  if (left <= 0) {
-    throw new ProviderError(
-      `${at}, by this runner's clock. Check ${clock} (NTP): a clock that is hours behind issues tokens that are already expired.`,
-    )
-  }
-  if (left > MAX_EXPIRES_IN)
-    throw new ProviderError(`${at}, more than ten years away; the token's lifetime is unknown. Check ${clock} (NTP).`)
-  return { seconds: left }
+  return { seconds: secondsUntil(exp, `The access token ${who} issued`, 'exp claim', clock) }
 }

@@ -48,6 +48,28 @@ export function readTokenAnswer(
   return { accessToken: accessToken.trim(), tokenType: normaliseTokenType(json.token_type), expiresIn: readExpiresIn(json.expires_in, who) }
 }
 
+/**
+ * Whole seconds from now until `expiry` (epoch ms), which `token` ("The access token X issued")
+ * gives in its `field`: an expiry already past or more than ten years away is an error that
+ * points at `clock` (the issuer's), which is what such a token means.
+ */
+export function secondsUntil(expiry: number, token: string, field: string, clock = "the appliance's clock"): number {
+  const seconds = Math.floor((expiry - Date.now()) / 1000)
+  const at = new Date(Math.min(expiry, 8.64e15)).toISOString()
+  if (seconds <= 0) {
+    throw new ProviderError(
+      `${token} expired at ${at} (its ${field}), by this runner's clock. ` +
+        `Check ${clock} (NTP): a clock that is hours behind issues tokens that are already expired.`,
+    )
+  }
+  if (seconds > MAX_EXPIRES_IN) {
+    throw new ProviderError(
+      `${token} expires at ${at} (its ${field}), more than ten years away; the token's lifetime is unknown. Check ${clock} (NTP).`,
+    )
+  }
+  return seconds
+}
+
 /** "Bearer" whatever case the provider used; Bearer when it says nothing. */
 export function normaliseTokenType(value: unknown): string {
   const type = typeof value === 'string' && value.trim() ? value.trim() : 'Bearer'

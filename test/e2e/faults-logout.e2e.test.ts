@@ -4,21 +4,24 @@
  * token stays valid; "session already gone" (401, 404) is success.
  */
 import { describe, expect, it, vi } from 'vitest'
-import type { Fault } from './support/emulator.ts'
 import {
   ALWAYS,
   CONCURRENT_CASES,
   expectMessagesClean,
   expectPostHarmless,
+  expectRevokeWarning,
   expectWithinBound,
   job,
   logOf,
   retryAfter,
   retryAfterDate,
   retryAfterOf,
+  revoked,
   setUp,
   status,
   TIMEOUT_SECONDS,
+  warns,
+  type RevokeCase,
 } from './support/faults.ts'
 import { expectPacing, triesText, type Pacing } from './support/pacing.ts'
 import { assertNoLeaks, runStep } from './support/runner.ts'
@@ -27,34 +30,7 @@ import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
 
 vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
 
-interface LogoutCase {
-  name: string
-  fault: () => Fault
-  attempts: number
-  /** Default TIMEOUT_SECONDS. */
-  timeoutSeconds?: number
-  tries: number
-  /** The post step counts the token as revoked (no warning). */
-  revoked: boolean
-  /** The emulator's session really ended (false when a canned 401/404 stood in for the logout). */
-  ended?: boolean
-  warning?: RegExp[]
-  slow?: boolean
-}
-
-type Options = Pick<LogoutCase, 'attempts' | 'tries' | 'slow' | 'ended'>
-/** The logout succeeded (after retries), or the session was already gone. */
-const revoked = (name: string, fault: () => Fault, options: Options): LogoutCase => ({ name, fault, revoked: true, ...options })
-/** The logout failed: one warning naming `warning`, the token left alive. */
-const warns = (name: string, fault: () => Fault, warning: RegExp[], options: Options): LogoutCase => ({
-  name,
-  fault,
-  revoked: false,
-  warning,
-  ...options,
-})
-
-const LOGOUT_CASES: LogoutCase[] = [
+const LOGOUT_CASES: RevokeCase[] = [
   revoked('429 with Retry-After: 1, once', status(429, 1, retryAfter('1')), { attempts: 2, tries: 2 }),
   revoked('429 with Retry-After as an HTTP date, once', () => ({ status: 429, times: 1, headers: retryAfterDate(2500) }), {
     attempts: 2,
@@ -137,11 +113,7 @@ describe.concurrent('post step: Cloud Director logout faults', () => {
           })
           expect(reply.status).toBe(401)
         } else {
-          expect(post.warnings).toHaveLength(1)
-          const [warning] = post.warnings
-          expect(warning).toMatch(/Could not revoke/)
-          expect(warning).toContain(triesText(testCase.tries))
-          for (const pattern of testCase.warning ?? []) expect(warning).toMatch(pattern)
+          const warning = expectRevokeWarning(post, testCase)
           // When the server answered, it says until when the token stays valid.
           if (testCase.warning?.some((pattern) => pattern.source.startsWith('HTTP')))
             expect(warning).toContain(result.main.outputs['expires-at'])

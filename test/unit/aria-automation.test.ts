@@ -141,7 +141,7 @@ describe('aria-automation: the exchange', () => {
   it('has no outputs of its own, no revoke, and says why it cannot revoke', () => {
     expect(ariaAutomation.revoke).toBeUndefined()
     expect(registryEntry(ariaAutomation)).toEqual({
-      credentials: ['api-token'],
+      credentials: ['api-token', 'password'],
       defaultUrl: undefined,
       revokes: false,
       cannotRevoke: 'Aria Automation 8.x has no API that revokes an access token or the API token it came from',

@@ -63,7 +63,7 @@ describe('readInputs: provider', () => {
     expect(error.input).toBe('provider')
     expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
     expect(error.message).toMatch(
-      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), sddc-manager \(VMware SDDC Manager\), supervisor \(vSphere Supervisor\)\.$/,
+      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), aria-operations \(VMware Aria Operations\), sddc-manager \(VMware SDDC Manager\), supervisor \(vSphere Supervisor\)\.$/,
     )
   })
 
@@ -419,7 +419,9 @@ describe('readInputs: aria-automation', () => {
       `Input 'url': is required for provider aria-automation: the VMware Aria Automation address, e.g. ${url}.`,
     )
     const token = failure(aria({ url, 'api-token': '' }))
-    expect(token.message).toMatch(/^Input 'api-token': is required: an Aria Automation API token .*secrets\.ARIA_AUTOMATION_API_TOKEN/)
+    expect(token.message).toMatch(
+      /^Input 'api-token': is required \(or username and password instead\): an Aria Automation API token .*secrets\.ARIA_AUTOMATION_API_TOKEN/,
+    )
     for (const org of ['acme', ORG_ID])
       expect(failure(aria({ url, org })).message).toMatch(/^Input 'org': is not used by provider aria-automation: /)
     const oauthInputs: Record<string, string>[] = [
@@ -428,7 +430,7 @@ describe('readInputs: aria-automation', () => {
     ]
     for (const extra of oauthInputs) {
       expect(failure({ ...aria({ url, ...extra }), 'api-token': '' }).message).toMatch(
-        /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\), which takes api-token/,
+        /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\), which takes api-token, or username and password/,
       )
     }
   })

@@ -7,7 +7,7 @@ import nock from 'nock'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parse } from 'yaml'
 import { KUBECONFIG_STATE } from '../../src/kubeconfig.ts'
 import { run as main } from '../../src/main.ts'
@@ -23,14 +23,11 @@ const LOOKUP = '/cci/kubernetes/apis/infrastructure.cci.vmware.com/v1alpha3/name
 const POSIX = process.platform !== 'win32'
 let runnerTemp: string
 
-beforeAll(() => nock.disableNetConnect())
 beforeEach(() => {
   runnerTemp = mkdtempSync(join(tmpdir(), 'vmw-kube-steps-'))
   vi.stubEnv('RUNNER_TEMP', runnerTemp)
 })
 afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
   vi.unstubAllEnvs()
   rmSync(runnerTemp, { recursive: true, force: true })
 })

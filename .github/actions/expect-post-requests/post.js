@@ -11,14 +11,19 @@ const later = lines.slice(since)
 console.log(`Requests since this action's main step:\n${later.join('\n') || '(none)'}`)
 
 const logouts = later.filter((line) => / DELETE \S+ -> 204$/.test(line))
+// Aria Operations: POST .../auth/token/release, 200 (a build that predates OpsToken answers 401 first).
+const releases = later.filter((line) => / POST \S+\/auth\/token\/release -> 2\d\d$/.test(line))
 const fail = (message) => {
   console.log(`::error::${message}`)
   process.exitCode = 1
 }
 if (expect === 'logout' && logouts.length !== 1)
   fail(`expected one logout answered 204 from the action's post step, found ${logouts.length}`)
-if (expect === 'nothing' && later.some((line) => / DELETE /.test(line))) fail('expected no logout: this provider cannot revoke')
-if (!['logout', 'nothing'].includes(expect)) fail(`expect must be logout or nothing, not '${expect}'`)
+if (expect === 'release' && releases.length !== 1)
+  fail(`expected one token release answered 2xx from the action's post step, found ${releases.length}`)
+if (expect === 'nothing' && later.some((line) => / DELETE |\/auth\/token\/release /.test(line)))
+  fail('expected no logout: this provider cannot revoke')
+if (!['logout', 'release', 'nothing'].includes(expect)) fail(`expect must be logout, release or nothing, not '${expect}'`)
 
 const left = readdirSync(process.env.RUNNER_TEMP).filter((name) => /^vmw-kubeconfig-.*\.yaml$/.test(name))
 if (left.length) fail(`the action's post step left its kubeconfig in RUNNER_TEMP: ${left.join(', ')}`)

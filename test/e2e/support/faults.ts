@@ -227,3 +227,51 @@ export async function exchangeCase(provider: ProviderName, testCase: ExchangeCas
     }
   })
 }
+
+// ---------------------------------------------------------------------------------------------
+// The post step's revoke (a logout, a release), as a table of cases.
+
+export interface RevokeCase {
+  name: string
+  fault: () => Fault
+  attempts: number
+  /** Default TIMEOUT_SECONDS. */
+  timeoutSeconds?: number
+  /** Requests the revoke route must have received. */
+  tries: number
+  /** The post step counts the token as revoked (no warning). */
+  revoked: boolean
+  /** The token really ended (false when a canned 401/404 stood in for the revoke). */
+  ended?: boolean
+  warning?: RegExp[]
+  slow?: boolean
+}
+
+type RevokeOptions = Pick<RevokeCase, 'attempts' | 'tries' | 'slow' | 'ended'>
+
+/** The revoke succeeded (after retries), or the token was already gone. */
+export const revoked = (name: string, fault: () => Fault, options: RevokeOptions): RevokeCase => ({
+  name,
+  fault,
+  revoked: true,
+  ...options,
+})
+
+/** The revoke failed: one warning naming `warning`, the token left alive. */
+export const warns = (name: string, fault: () => Fault, warning: RegExp[], options: RevokeOptions): RevokeCase => ({
+  name,
+  fault,
+  revoked: false,
+  warning,
+  ...options,
+})
+
+/** The post step's one warning for a failed revoke: it counts the tries and names what the case expects. */
+export function expectRevokeWarning(post: StepResult, testCase: RevokeCase): string {
+  expect(post.warnings).toHaveLength(1)
+  const [warning] = post.warnings
+  expect(warning).toMatch(/^Could not revoke the access token: /)
+  expect(warning).toContain(triesText(testCase.tries))
+  for (const pattern of testCase.warning ?? []) expect(warning).toMatch(pattern)
+  return warning
+}
