@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto'
 import { CREDENTIAL_INPUTS, LIMITS, type Config, type Credential, type CredentialKind } from './config.js'
 import type { ActionCore } from './core.js'
 import { InputError } from './errors.js'
-import { DEFAULT_PROVIDER, findProvider, PROVIDER_NAMES } from './providers/index.js'
+import { DEFAULT_PROVIDER, loadAllProviders, loadProvider } from './providers/index.js'
 import type { Provider } from './providers/types.js'
 import type { Secrets } from './secrets.js'
 import { quoteValue } from './text.js'
@@ -43,21 +43,21 @@ const CREDENTIAL_INPUT_MEANING: Record<string, string> = {
 }
 
 /** Reads the secret inputs and masks them before anything else can run. */
-export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets): { config: Config; provider: Provider } {
+export async function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets): Promise<{ config: Config; provider: Provider }> {
   const given: Record<string, string> = {}
   for (const input of SECRET_INPUTS) {
     given[input] = core.getInput(input)
     secrets.mask(given[input])
   }
 
-  const provider = parseProvider(core.getInput('provider'))
+  const provider = await parseProvider(core.getInput('provider'))
   for (const input of ['client-id', 'username']) given[input] = core.getInput(input)
   const credential = parseCredential(provider, given)
   const authSource = parseAuthSource(provider, credential, core.getInput('auth-source'))
   const { baseUrl, orgFromUrl } = parseUrl(provider, core.getInput('url'))
   const org = parseOrg(provider, core.getInput('org'), orgFromUrl)
   const kubeconfig = parseBoolean('kubeconfig', core.getInput('kubeconfig'), false)
-  const kubeNamespace = parseKubeNamespace(provider, kubeconfig, core.getInput('kube-namespace'))
+  const kubeNamespace = await parseKubeNamespace(provider, kubeconfig, core.getInput('kube-namespace'))
 
   const config: Config = {
     provider: provider.name,
@@ -78,10 +78,10 @@ export function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets)
   return { config, provider }
 }
 
-export function parseProvider(raw: string): Provider {
-  const provider = findProvider((raw || DEFAULT_PROVIDER).toLowerCase())
+export async function parseProvider(raw: string): Promise<Provider> {
+  const provider = await loadProvider((raw || DEFAULT_PROVIDER).toLowerCase())
   if (provider) return provider
-  const allowed = PROVIDER_NAMES.map((name) => `${name} (${findProvider(name)?.title})`).join(', ')
+  const allowed = (await loadAllProviders()).map((known) => `${known.name} (${known.title})`).join(', ')
   throw new InputError('provider', `${quoteValue(raw)} is not a provider this action knows. Allowed: ${allowed}.`)
 }
 
@@ -266,9 +266,12 @@ function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
 }
 
 /** kube-namespace, for a provider that writes kubeconfigs and with kubeconfig: true only. */
-function parseKubeNamespace(provider: Provider, kubeconfig: boolean, raw: string): string {
+async function parseKubeNamespace(provider: Provider, kubeconfig: boolean, raw: string): Promise<string> {
   if ((kubeconfig || raw) && !provider.kubernetes) {
-    const able = PROVIDER_NAMES.filter((name) => findProvider(name)?.kubernetes).join(', ')
+    const able = (await loadAllProviders())
+      .filter((known) => known.kubernetes)
+      .map((known) => known.name)
+      .join(', ')
     throw new InputError(
       kubeconfig ? 'kubeconfig' : 'kube-namespace',
       `is not used by provider ${provider.name} (${provider.title}): its token is no Kubernetes credential. Providers that write a kubeconfig: ${able}.`,

@@ -15,7 +15,7 @@ export async function run(core: ActionCore = actionsCore): Promise<void> {
   const { secrets, log } = step
   let close = (): void => {}
   try {
-    const { config, provider } = readInputs(core, secrets)
+    const { config, provider } = await readInputs(core, secrets)
     const http = stepHttp(step, config)
     close = http.close
     const context: ExchangeContext = {

@@ -5,7 +5,7 @@ import { UntrustedStateError } from './errors.js'
 import { parseCaCertificates } from './inputs.js'
 import { deleteKubeconfig, KUBECONFIG_STATE } from './kubeconfig.js'
 import { readPostState, type PostState } from './post-state.js'
-import { findProvider } from './providers/index.js'
+import { loadProvider } from './providers/index.js'
 import type { Provider, RevokeContext } from './providers/types.js'
 import { writeSummary } from './publish.js'
 import { notRevokingLine, revokePlan, stillValid } from './revocation.js'
@@ -25,7 +25,7 @@ export async function run(core: ActionCore = actionsCore, now = Date.now()): Pro
       return
     }
     secrets.mask(state.accessToken)
-    const provider = findProvider(state.provider)
+    const provider = await loadProvider(state.provider)
     if (!provider) throw new UntrustedStateError(`its provider '${state.provider}' is not one this action knows`)
     line = await revokeOutcome(core, step, provider, state, now)
     log.info(line)

@@ -1,21 +1,18 @@
-import { ariaAutomation } from './aria-automation.js'
-import { ariaOperations } from './aria-operations.js'
-import { csp } from './csp.js'
-import { sddcManager } from './sddc-manager.js'
-import { supervisor } from './supervisor.js'
+/**
+ * Every provider, by the value of the provider input. Each is loaded when a step asks for it: the
+ * bundle keeps every provider in a chunk of its own, so a step reads only the code of the provider
+ * it runs, however many there are. A new provider is a new file and one line here.
+ */
 import type { Provider } from './types.js'
-import { vcd } from './vcd.js'
-import { vcfa } from './vcfa.js'
 
-/** Every provider, by the value of the provider input. A new provider is a new file added here. */
-const providers: Record<string, Provider> = {
-  csp,
-  vcd,
-  vcfa,
-  'aria-automation': ariaAutomation,
-  'aria-operations': ariaOperations,
-  'sddc-manager': sddcManager,
-  supervisor,
+const providers: Record<string, () => Promise<Provider>> = {
+  csp: async () => (await import('./csp.js')).csp,
+  vcd: async () => (await import('./vcd.js')).vcd,
+  vcfa: async () => (await import('./vcfa.js')).vcfa,
+  'aria-automation': async () => (await import('./aria-automation.js')).ariaAutomation,
+  'aria-operations': async () => (await import('./aria-operations.js')).ariaOperations,
+  'sddc-manager': async () => (await import('./sddc-manager.js')).sddcManager,
+  supervisor: async () => (await import('./supervisor.js')).supervisor,
 }
 
 export const PROVIDER_NAMES = Object.keys(providers)
@@ -23,6 +20,11 @@ export const PROVIDER_NAMES = Object.keys(providers)
 export const DEFAULT_PROVIDER = 'csp'
 
 /** The provider of that name; undefined when there is none. */
-export function findProvider(name: string): Provider | undefined {
-  return Object.hasOwn(providers, name) ? providers[name] : undefined
+export async function loadProvider(name: string): Promise<Provider | undefined> {
+  return Object.hasOwn(providers, name) ? providers[name]() : undefined
+}
+
+/** Every provider, in the registry's order: for messages that list them, and for tests. */
+export function loadAllProviders(): Promise<Provider[]> {
+  return Promise.all(PROVIDER_NAMES.map((name) => providers[name]()))
 }

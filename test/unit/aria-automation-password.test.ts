@@ -208,20 +208,20 @@ describe('aria-automation with a password: refusals', () => {
 describe('aria-automation with a password: inputs', () => {
   const aria = (extra: Record<string, string>) => ({ provider: 'aria-automation', url: ARIA, ...extra })
 
-  it('takes username and password, with auth-source as the domain', () => {
+  it('takes username and password, with auth-source as the domain', async () => {
     const password = secretToken(24)
-    expect(ok(aria({ username: 'ci-bot', password, 'auth-source': 'example.local' }))).toMatchObject({
+    expect(await ok(aria({ username: 'ci-bot', password, 'auth-source': 'example.local' }))).toMatchObject({
       credential: { kind: 'password', username: 'ci-bot', password },
       authSource: 'example.local',
     })
   })
 
-  it('refuses an API token with a password, and auth-source with an API token', () => {
-    const both = failure(aria({ 'api-token': secretToken(32), username: 'ci-bot', password: secretToken(24) }))
+  it('refuses an API token with a password, and auth-source with an API token', async () => {
+    const both = await failure(aria({ 'api-token': secretToken(32), username: 'ci-bot', password: secretToken(24) }))
     expect(both.message).toMatch(
       /^Input 'api-token': give either api-token, or username and password, not both \(api-token, username, password are set\)/,
     )
-    const source = failure(aria({ 'api-token': secretToken(32), 'auth-source': 'example.local' }))
+    const source = await failure(aria({ 'api-token': secretToken(32), 'auth-source': 'example.local' }))
     expect(source.input).toBe('auth-source')
     expect(source.message).toMatch(/goes with username and password \(it is the domain of the user's identity source/)
   })

@@ -361,23 +361,23 @@ describe('aria-operations: inputs', () => {
     ['https://ops.example.com/suite-api/api/resources', 'https://ops.example.com'],
     ['https://OPS.example.com:8443/suite-api/', 'https://ops.example.com:8443'],
     ['http://127.0.0.1:9443/ui/', 'http://127.0.0.1:9443'],
-  ])('the root of %s is %s', (url, baseUrl) => {
-    expect(ok(ops({ url }))).toMatchObject({ provider: 'aria-operations', baseUrl, org: '', authSource: '' })
+  ])('the root of %s is %s', async (url, baseUrl) => {
+    expect(await ok(ops({ url }))).toMatchObject({ provider: 'aria-operations', baseUrl, org: '', authSource: '' })
   })
 
-  it('takes auth-source with the password, refuses org and api-token, and requires both username and password', () => {
-    expect(ok(ops({ 'auth-source': 'Corp LDAP' })).authSource).toBe('Corp LDAP')
-    expect(failure(ops({ org: 'acme' })).message).toBe(
+  it('takes auth-source with the password, refuses org and api-token, and requires both username and password', async () => {
+    expect((await ok(ops({ 'auth-source': 'Corp LDAP' }))).authSource).toBe('Corp LDAP')
+    expect((await failure(ops({ org: 'acme' }))).message).toBe(
       "Input 'org': is not used by provider aria-operations: Aria Operations has no organizations. Remove org.",
     )
-    expect(failure(ops({ 'api-token': secretToken(32) })).message).toMatch(
+    expect((await failure(ops({ 'api-token': secretToken(32) }))).message).toMatch(
       /^Input 'api-token': api-token is not used by provider aria-operations \(VMware Aria Operations\), which takes username and password/,
     )
-    expect(failure(ops({ username: '' })).message).toBe("Input 'username': is required when password is given (the user's name).")
-    expect(failure(ops({ username: '', password: '' })).message).toMatch(
+    expect((await failure(ops({ username: '' }))).message).toBe("Input 'username': is required when password is given (the user's name).")
+    expect((await failure(ops({ username: '', password: '' }))).message).toMatch(
       /^Input 'username': is required with password: an Aria Operations user's name and password\. .*vars\.ARIA_OPERATIONS_USERNAME .*secrets\.ARIA_OPERATIONS_PASSWORD/,
     )
-    expect(failure(ops({ url: '' })).message).toBe(
+    expect((await failure(ops({ url: '' }))).message).toBe(
       "Input 'url': is required for provider aria-operations: the VMware Aria Operations address, e.g. https://ops.example.com.",
     )
   })

@@ -7,11 +7,12 @@ import { describe, expect, it } from 'vitest'
 import { CREDENTIAL_INPUTS, type CredentialKind } from '../../src/config.ts'
 import { InputError } from '../../src/errors.ts'
 import { parseCredential } from '../../src/inputs.ts'
-import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
+import { PROVIDER_NAMES } from '../../src/providers/index.ts'
 import type { Provider } from '../../src/providers/types.ts'
 import { leakedPieces } from './fake-core.ts'
 import { failure, ok, read } from './inputs-support.ts'
 import { secretToken } from './helpers.ts'
+import { providerNamed } from './provider-kit.ts'
 
 const KINDS = Object.keys(CREDENTIAL_INPUTS) as CredentialKind[]
 const INPUTS = KINDS.flatMap((kind) => CREDENTIAL_INPUTS[kind])
@@ -36,7 +37,7 @@ const kindOf = (input: string): CredentialKind => KINDS.find((kind) => CREDENTIA
 const takes = (provider: Provider, kind: CredentialKind): boolean => (provider.credentials as readonly string[]).includes(kind)
 
 describe.each(PROVIDER_NAMES)('credential inputs of provider %s', (name) => {
-  const provider = findProvider(name)!
+  const provider = providerNamed(name)
   const described = provider.credentials.map((kind) => CREDENTIAL_INPUTS[kind].join(' and ')).join(', or ')
 
   it.each(MIXES.map((mix) => [mix.join(' + '), mix] as const))('%s', (_label, mix) => {
@@ -91,7 +92,7 @@ describe.each(PROVIDER_NAMES)('credential inputs of provider %s', (name) => {
 })
 
 /** A provider that takes a user's name and password, as vCenter will: the password kind's own checks. */
-const passwordProvider = { ...findProvider('vcd')!, name: 'pw', title: 'Password Thing', credentials: ['password'] } as Provider
+const passwordProvider = { ...providerNamed('vcd'), name: 'pw', title: 'Password Thing', credentials: ['password'] } as Provider
 
 describe('the password credential', () => {
   const given = (username: string, password: string) => ({ 'api-token': '', 'client-id': '', 'client-secret': '', username, password })
@@ -127,21 +128,21 @@ describe('the password credential', () => {
 })
 
 describe('readInputs: password and auth-source', () => {
-  it('masks the password before any other input is read, and never echoes it', () => {
+  it('masks the password before any other input is read, and never echoes it', async () => {
     const password = secretToken(24)
-    const { core, error } = read({ provider: 'nonsense', password })
+    const { core, error } = await read({ provider: 'nonsense', password })
     expect(error?.input).toBe('provider')
     expect(core.commands[0]).toEqual({ kind: 'setSecret', name: '', value: password })
     expect(core.inputsRead.indexOf('password')).toBeLessThan(core.inputsRead.indexOf('provider'))
   })
 
-  it('refuses auth-source for a provider that takes none', () => {
-    const error = failure({ 'api-token': secretToken(65), 'auth-source': 'corp.example' })
+  it('refuses auth-source for a provider that takes none', async () => {
+    const error = await failure({ 'api-token': secretToken(65), 'auth-source': 'corp.example' })
     expect(error.input).toBe('auth-source')
     expect(error.message).toContain('is not used by provider csp (VMware Cloud Services)')
   })
 
-  it('is empty when not given', () => {
-    expect(ok({ 'api-token': secretToken(65) }).authSource).toBe('')
+  it('is empty when not given', async () => {
+    expect((await ok({ 'api-token': secretToken(65) })).authSource).toBe('')
   })
 })

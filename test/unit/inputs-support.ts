@@ -13,7 +13,7 @@ export interface Outcome {
   error?: InputError
 }
 
-export function read(inputs: Record<string, string>): Outcome {
+export async function read(inputs: Record<string, string>): Promise<Outcome> {
   const core = fakeCore({ inputs })
   const masked: string[] = []
   const secrets = new Secrets((value) => {
@@ -21,21 +21,21 @@ export function read(inputs: Record<string, string>): Outcome {
     core.setSecret(value)
   })
   try {
-    return { core, masked, config: readInputs(core, secrets).config }
+    return { core, masked, config: (await readInputs(core, secrets)).config }
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     return { core, masked, error }
   }
 }
 
-export function ok(inputs: Record<string, string>): Config {
-  const { config, error } = read(inputs)
+export async function ok(inputs: Record<string, string>): Promise<Config> {
+  const { config, error } = await read(inputs)
   if (!config) throw new Error(`expected valid inputs, got: ${error?.message}`)
   return config
 }
 
-export function failure(inputs: Record<string, string>): InputError {
-  const { error, config } = read(inputs)
+export async function failure(inputs: Record<string, string>): Promise<InputError> {
+  const { error, config } = await read(inputs)
   if (!error) throw new Error(`expected an InputError, got config ${JSON.stringify(config)}`)
   return error
 }

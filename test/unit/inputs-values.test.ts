@@ -6,19 +6,19 @@ import { testCaPem } from './helpers.ts'
 import { csp, failure, ok } from './inputs-support.ts'
 
 describe('readInputs: env-name', () => {
-  it('defaults to VMW_ACCESS_TOKEN and takes a valid name', () => {
-    expect(ok(csp()).envName).toBe('VMW_ACCESS_TOKEN')
-    expect(ok(csp({ 'env-name': 'TMC_TOKEN' })).envName).toBe('TMC_TOKEN')
-    expect(ok(csp({ 'env-name': '_x1' })).envName).toBe('_x1')
-    expect(ok(csp({ 'env-name': 'MY_PATH' })).envName).toBe('MY_PATH')
+  it('defaults to VMW_ACCESS_TOKEN and takes a valid name', async () => {
+    expect((await ok(csp())).envName).toBe('VMW_ACCESS_TOKEN')
+    expect((await ok(csp({ 'env-name': 'TMC_TOKEN' }))).envName).toBe('TMC_TOKEN')
+    expect((await ok(csp({ 'env-name': '_x1' }))).envName).toBe('_x1')
+    expect((await ok(csp({ 'env-name': 'MY_PATH' }))).envName).toBe('MY_PATH')
     // Names the tools users feed the token to read: not reserved.
     for (const name of ['VCD_TOKEN', 'VCD_API_TOKEN', 'TF_VAR_vcd_token', 'TMC_API_TOKEN', 'VRA_REFRESH_TOKEN', 'CSP_AUTH_TOKEN']) {
-      expect(ok(csp({ 'env-name': name })).envName).toBe(name)
+      expect((await ok(csp({ 'env-name': name }))).envName).toBe(name)
     }
   })
 
-  it.each(['1TOKEN', 'MY-TOKEN', 'MY TOKEN', 'TOKEN=1', 'TÖKEN', 'T'.repeat(257)])('refuses the invalid name %j', (name) => {
-    const error = failure(csp({ 'env-name': name }))
+  it.each(['1TOKEN', 'MY-TOKEN', 'MY TOKEN', 'TOKEN=1', 'TÖKEN', 'T'.repeat(257)])('refuses the invalid name %j', async (name) => {
+    const error = await failure(csp({ 'env-name': name }))
     expect(error.input).toBe('env-name')
     expect(error.message).toContain('is not a valid environment variable name')
   })
@@ -77,23 +77,23 @@ describe('readInputs: env-name', () => {
     'ProgramFiles',
     // Where kubectl reads its configuration: kubeconfig: true sets it to the file's path.
     'KUBECONFIG',
-  ])('refuses the reserved name %s', (name) => {
-    const error = failure(csp({ 'env-name': name }))
+  ])('refuses the reserved name %s', async (name) => {
+    const error = await failure(csp({ 'env-name': name }))
     expect(error.input).toBe('env-name')
     expect(error.message).toContain('is reserved')
   })
 })
 
 describe('readInputs: booleans and integers', () => {
-  it('reads export-env and revoke in any case', () => {
-    const config = ok(csp({ 'export-env': 'FALSE', revoke: 'False' }))
+  it('reads export-env and revoke in any case', async () => {
+    const config = await ok(csp({ 'export-env': 'FALSE', revoke: 'False' }))
     expect(config.exportEnv).toBe(false)
     expect(config.revoke).toBe(false)
-    expect(ok(csp({ 'export-env': 'True', revoke: 'TRUE' }))).toMatchObject({ exportEnv: true, revoke: true })
+    expect(await ok(csp({ 'export-env': 'True', revoke: 'TRUE' }))).toMatchObject({ exportEnv: true, revoke: true })
   })
 
-  it.each(['export-env', 'revoke'])('refuses a non-boolean %s', (input) => {
-    const error = failure(csp({ [input]: 'yes' }))
+  it.each(['export-env', 'revoke'])('refuses a non-boolean %s', async (input) => {
+    const error = await failure(csp({ [input]: 'yes' }))
     expect(error.input).toBe(input)
     expect(error.message).toContain("'yes' is not a boolean. Allowed: true or false.")
   })
@@ -105,10 +105,10 @@ describe('readInputs: booleans and integers', () => {
     for (const raw of ['1', '0', 'on', 'off', 'no', 'true ', 'truee']) expect(() => parseBoolean('x', raw, true), raw).toThrow(InputError)
   })
 
-  it('reads the numbers, timeout in milliseconds', () => {
-    const config = ok(csp({ 'timeout-seconds': '600', 'max-attempts': '10', 'expiry-warning-days': '0' }))
+  it('reads the numbers, timeout in milliseconds', async () => {
+    const config = await ok(csp({ 'timeout-seconds': '600', 'max-attempts': '10', 'expiry-warning-days': '0' }))
     expect(config).toMatchObject({ timeoutMs: 600_000, maxAttempts: 10, expiryWarningDays: 0 })
-    expect(ok(csp({ 'timeout-seconds': '1', 'max-attempts': '1', 'expiry-warning-days': '3650' }))).toMatchObject({
+    expect(await ok(csp({ 'timeout-seconds': '1', 'max-attempts': '1', 'expiry-warning-days': '3650' }))).toMatchObject({
       timeoutMs: 1000,
       maxAttempts: 1,
       expiryWarningDays: 3650,
@@ -127,8 +127,8 @@ describe('readInputs: booleans and integers', () => {
     ['expiry-warning-days', '3651', 'from 0 to 3650'],
     ['expiry-warning-days', '1e2', 'from 0 to 3650'],
     ['expiry-warning-days', 'thirty', 'from 0 to 3650'],
-  ])('refuses %s %j', (input, raw, range) => {
-    const error = failure(csp({ [input]: raw }))
+  ])('refuses %s %j', async (input, raw, range) => {
+    const error = await failure(csp({ [input]: raw }))
     expect(error.input).toBe(input)
     expect(error.message).toBe(`Input '${input}': '${raw}' is not allowed: a whole number ${range}.`)
   })
@@ -142,9 +142,9 @@ describe('readInputs: booleans and integers', () => {
 })
 
 describe('readInputs: ca-certificate', () => {
-  it('takes PEM text, one or more certificates, ignoring text around them', () => {
+  it('takes PEM text, one or more certificates, ignoring text around them', async () => {
     const pem = testCaPem()
-    const one = ok(csp({ 'ca-certificate': pem })).caCertificates
+    const one = (await ok(csp({ 'ca-certificate': pem }))).caCertificates
     expect(one).toHaveLength(1)
     expect(one[0]).toContain('-----BEGIN CERTIFICATE-----')
     const two = parseCaCertificates(`subject=CN = test\n${pem}\nissuer=...\n${pem}`)
@@ -155,34 +155,34 @@ describe('readInputs: ca-certificate', () => {
     expect(parseCaCertificates('')).toEqual([])
   })
 
-  it('refuses text without a PEM block', () => {
-    const error = failure(csp({ 'ca-certificate': 'garbage\nmore garbage' }))
+  it('refuses text without a PEM block', async () => {
+    const error = await failure(csp({ 'ca-certificate': 'garbage\nmore garbage' }))
     expect(error.input).toBe('ca-certificate')
     expect(error.message).toContain('must be PEM text')
     expect(error.message).not.toContain('file path')
   })
 
-  it.each(['/etc/ssl/certs/my-ca.pem', 'certs\\ca.crt', 'ca.cer', 'ca.PEM'])('says %s looks like a file path', (raw) => {
-    const error = failure(csp({ 'ca-certificate': raw }))
+  it.each(['/etc/ssl/certs/my-ca.pem', 'certs\\ca.crt', 'ca.cer', 'ca.PEM'])('says %s looks like a file path', async (raw) => {
+    const error = await failure(csp({ 'ca-certificate': raw }))
     expect(error.input).toBe('ca-certificate')
     expect(error.message).toContain('looks like a file path')
   })
 
-  it('gives no file-path hint for a certificate pasted without its PEM armour', () => {
+  it('gives no file-path hint for a certificate pasted without its PEM armour', async () => {
     const base64 = testCaPem()
       .replace(/-----[A-Z ]+-----/g, '')
       .replace(/\s+/g, '')
     // Base64 holds slashes, the very thing a path hint would look for; make sure this one does.
     const pasted = base64.includes('/') ? base64 : `${base64.slice(0, 10)}/${base64.slice(10)}`
-    const error = failure(csp({ 'ca-certificate': pasted }))
+    const error = await failure(csp({ 'ca-certificate': pasted }))
     expect(error.input).toBe('ca-certificate')
     expect(error.message).not.toContain('file path')
   })
 
-  it('refuses a broken block, saying which one', () => {
+  it('refuses a broken block, saying which one', async () => {
     const pem = testCaPem()
     const broken = '-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----'
-    const alone = failure(csp({ 'ca-certificate': broken }))
+    const alone = await failure(csp({ 'ca-certificate': broken }))
     expect(alone.input).toBe('ca-certificate')
     expect(alone.message).toContain('certificate 1 of 1 is not a valid PEM certificate')
     const truncated = pem.replace(/(-----BEGIN CERTIFICATE-----\n)[\s\S]{40}/, '$1')

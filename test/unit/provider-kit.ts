@@ -7,11 +7,22 @@
 import { expect } from 'vitest'
 import type { Config, CredentialKind, CredentialOf } from '../../src/config.ts'
 import { createHttp } from '../../src/http/request.ts'
+import { loadAllProviders } from '../../src/providers/index.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
 import { describeError, Secrets } from '../../src/secrets.ts'
 import { config, harness, rejectionOf, secretToken, type Harness, type Seen } from './helpers.ts'
 
 export type ApiToken = CredentialOf<'api-token'>
+
+/** Every registered provider, loaded once (the registry itself loads each on demand), by name. */
+const REGISTRY: ReadonlyMap<string, Provider> = new Map((await loadAllProviders()).map((provider) => [provider.name, provider]))
+
+/** The registered provider of that name; fails the test when there is none. */
+export function providerNamed(name: string): Provider {
+  const provider = REGISTRY.get(name)
+  if (!provider) throw new Error(`no provider '${name}' in the registry`)
+  return provider
+}
 
 /** A config of this provider at this address, with a new made-up API token. */
 export function apiTokenConfig(provider: string, baseUrl: string, overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {

@@ -1,10 +1,11 @@
 /** Every output the core or a provider sets is declared in action.yml, so workflows can read it. */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
+import { PROVIDER_NAMES } from '../../src/providers/index.ts'
 import { publishToken } from '../../src/publish.ts'
 import { fakeCore } from './fake-core.ts'
 import { config, secretToken } from './helpers.ts'
+import { providerNamed } from './provider-kit.ts'
 
 /** The output names of action.yml: the keys two spaces in under `outputs:`. */
 function declaredOutputs(): string[] {
@@ -18,14 +19,14 @@ describe('outputs', () => {
     const declared = declaredOutputs()
     expect(declared).toEqual(expect.arrayContaining(['access-token', 'token-type', 'expires-in', 'expires-at', 'org', 'subject']))
     for (const name of PROVIDER_NAMES) {
-      for (const output of findProvider(name)!.outputs ?? []) expect(declared, `${name}: ${output}`).toContain(output)
+      for (const output of providerNamed(name).outputs ?? []) expect(declared, `${name}: ${output}`).toContain(output)
     }
   })
 
   it('publishToken sets only outputs that are declared: an undeclared one from a provider is refused', () => {
     const declared = declaredOutputs()
     const core = fakeCore()
-    const provider = findProvider('vcd')!
+    const provider = providerNamed('vcd')
     publishToken(core, config({ provider: 'vcd' }), provider, {
       accessToken: secretToken(64),
       tokenType: 'Bearer',

@@ -8,9 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_PROVIDER, findProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
+import { DEFAULT_PROVIDER, loadProvider, PROVIDER_NAMES } from '../../src/providers/index.ts'
 import type { Provider } from '../../src/providers/types.ts'
 import { readActionYml } from '../e2e/support/runner.ts'
+import { providerNamed } from './provider-kit.ts'
 
 const SRC = join(import.meta.dirname, '../../src')
 
@@ -38,8 +39,8 @@ describe('providers/index', () => {
     const providers = await exportedProviders()
     expect(providers.length).toBeGreaterThanOrEqual(4)
     expect([...PROVIDER_NAMES].sort()).toEqual(providers.map((provider) => provider.name).sort())
-    for (const provider of providers) expect(findProvider(provider.name), provider.name).toBe(provider)
-    for (const name of PROVIDER_NAMES) expect(findProvider(name)?.name).toBe(name)
+    for (const provider of providers) expect(await loadProvider(provider.name), provider.name).toBe(provider)
+    for (const name of PROVIDER_NAMES) expect((await loadProvider(name))?.name).toBe(name)
   })
 
   it('lists the providers in the order the provider input of action.yml names them, its default first', () => {
@@ -50,13 +51,13 @@ describe('providers/index', () => {
     expect(PROVIDER_NAMES[0]).toBe(DEFAULT_PROVIDER)
   })
 
-  it('knows no other name, not even an inherited property', () => {
-    for (const name of ['CSP', 'aws', 'toString', 'constructor', '__proto__', '']) expect(findProvider(name), name).toBeUndefined()
+  it('knows no other name, not even an inherited property', async () => {
+    for (const name of ['CSP', 'aws', 'toString', 'constructor', '__proto__', '']) expect(await loadProvider(name), name).toBeUndefined()
   })
 
   it('gives each provider what the input checks need', () => {
     for (const name of PROVIDER_NAMES) {
-      const provider = findProvider(name)!
+      const provider = providerNamed(name)
       expect(provider.credentials.length, name).toBeGreaterThan(0)
       expect(() => new URL(provider.exampleUrl)).not.toThrow()
       expect(provider.credentialHelp).not.toBe('')
@@ -96,7 +97,7 @@ describe('provider-neutral core', () => {
     'wcp',
     'cci',
   ]
-  const words = [...PROVIDER_NAMES.flatMap((name) => [name, findProvider(name)!.title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
+  const words = [...PROVIDER_NAMES.flatMap((name) => [name, providerNamed(name).title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
   const PROVIDER_WORDS = new RegExp(`\\b(${words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'i')
 
   function sourceFiles(dir: string): string[] {

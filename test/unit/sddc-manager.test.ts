@@ -371,27 +371,27 @@ describe('readInputs: sddc-manager', () => {
     ['https://SDDC-Manager.example.com:8443/v1/domains', 'https://sddc-manager.example.com:8443'],
     ['https://sddc-manager.example.com/v1/tokens/', 'https://sddc-manager.example.com'],
     ['http://127.0.0.1:9443/ui/', 'http://127.0.0.1:9443'],
-  ])('the root of %s is %s', (url, baseUrl) => {
-    expect(ok(sddc({ url }))).toMatchObject({ provider: 'sddc-manager', baseUrl, org: '' })
+  ])('the root of %s is %s', async (url, baseUrl) => {
+    expect(await ok(sddc({ url }))).toMatchObject({ provider: 'sddc-manager', baseUrl, org: '' })
     expect(sddcManager.resolveUrl(new URL(url))).toEqual({ baseUrl, orgFromUrl: '' })
   })
 
-  it('takes a password or an API key, never both; refuses org and auth-source', () => {
+  it('takes a password or an API key, never both; refuses org and auth-source', async () => {
     const url = 'https://sddc-manager.example.com'
-    expect(ok(sddc({ url })).credential).toMatchObject({ kind: 'password', username: USER })
-    expect(ok({ provider: 'sddc-manager', url, 'api-token': secretToken(32) }).credential.kind).toBe('api-token')
-    expect(failure(sddc({ url, 'api-token': secretToken(32) })).message).toMatch(
+    expect((await ok(sddc({ url }))).credential).toMatchObject({ kind: 'password', username: USER })
+    expect((await ok({ provider: 'sddc-manager', url, 'api-token': secretToken(32) })).credential.kind).toBe('api-token')
+    expect((await failure(sddc({ url, 'api-token': secretToken(32) }))).message).toMatch(
       /^Input 'api-token': give either username and password, or api-token, not both/,
     )
-    expect(failure({ provider: 'sddc-manager', url }).message).toMatch(
+    expect((await failure({ provider: 'sddc-manager', url })).message).toMatch(
       /^Input 'username': is required with password \(or api-token instead\): the name and password of a vCenter Single Sign-On .*secrets\.SDDC_MANAGER_PASSWORD/,
     )
-    const org = failure(sddc({ url, org: 'acme' }))
+    const org = await failure(sddc({ url, org: 'acme' }))
     expect([org.input, org.message]).toEqual([
       'org',
       "Input 'org': is not used by provider sddc-manager: SDDC Manager has no organizations. Remove org.",
     ])
-    expect(failure(sddc({ url, 'auth-source': 'corp.example' })).input).toBe('auth-source')
+    expect((await failure(sddc({ url, 'auth-source': 'corp.example' }))).input).toBe('auth-source')
     expect(() => sddcManager.parseOrg('System')).toThrow(InputError)
     expect(sddcManager.parseOrg('')).toBe('')
   })
