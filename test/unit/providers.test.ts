@@ -72,7 +72,16 @@ describe('provider-neutral core', () => {
   // Every name users call a provider by (its provider input value and its title come from the
   // registry), and the protocol words only a provider knows: a new provider adds its own here.
   const OTHER_NAMES = ['aria', 'vra', 'vrealize', 'cloud director', 'cloud services', 'tanzu', 'tsm', 'vmc', 'tmc', 'wavefront']
-  const PROTOCOL_WORDS = ['minorErrorCode', 'context_name', '/tenant/', '/oauth/', 'cloudapi', 'api-tokens']
+  const PROTOCOL_WORDS = [
+    'minorErrorCode',
+    'context_name',
+    '/tenant/',
+    '/oauth/',
+    'cloudapi',
+    'api-tokens',
+    'vmware-api-session-id',
+    'cis/session',
+  ]
   const words = [...PROVIDER_NAMES.flatMap((name) => [name, findProvider(name)!.title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
   const PROVIDER_WORDS = new RegExp(`\\b(${words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'i')
 
