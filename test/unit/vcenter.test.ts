@@ -504,17 +504,20 @@ describe('vcenter: revoke', () => {
     expect(sleeps).toHaveLength(tries - 1)
   })
 
-  it.each([{}, { form: 'API' }, { form: 'soap' }, { form: '' }])('refuses saved data %j, sending nothing', async (data) => {
-    const { context } = revokeContext(VC, data)
-    const seen: Seen[] = []
-    nock(VC)
-      .delete(/.*/)
-      .optionally()
-      .reply(recorder(seen, () => [204]))
-    const error = await rejectionOf(revoke(context))
-    expect(error).toBeInstanceOf(UntrustedStateError)
-    expect(seen).toEqual([])
-  })
+  it.each<Record<string, string>>([{}, { form: 'API' }, { form: 'soap' }, { form: '' }])(
+    'refuses saved data %j, sending nothing',
+    async (data) => {
+      const { context } = revokeContext(VC, data)
+      const seen: Seen[] = []
+      nock(VC)
+        .delete(/.*/)
+        .optionally()
+        .reply(recorder(seen, () => [204]))
+      const error = await rejectionOf(revoke(context))
+      expect(error).toBeInstanceOf(UntrustedStateError)
+      expect(seen).toEqual([])
+    },
+  )
 })
 
 describe('readVapiError', () => {
