@@ -1,11 +1,13 @@
 /** vcenter: the session login in both API forms, the session's user, logout, and what a refusal says. */
 import nock from 'nock'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Config, CredentialOf } from '../../src/config.ts'
 import { InputError, ProviderError, UntrustedStateError } from '../../src/errors.ts'
+import { run as main } from '../../src/main.ts'
+import { run as post } from '../../src/post.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { readVapiError, vcenter } from '../../src/providers/vcenter.ts'
-import { leakedPieces } from './fake-core.ts'
+import { expectMaskedBeforeUse, fakeCore, leakedPieces } from './fake-core.ts'
 import { config, harness, named, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import { expectSays, failedExchange, registryEntry, revokeContext, type Says } from './provider-kit.ts'
 
@@ -536,5 +538,46 @@ describe('readVapiError', () => {
     ['not JSON', '404 page not found\n', undefined],
   ])('%s', (_name, body, reason) => {
     expect(readVapiError(body)).toBe(reason)
+  })
+})
+
+describe('vcenter through the core: main and post', () => {
+  const stepInputs = (password: string) => ({ provider: 'vcenter', url: `${VC}/ui/`, username: USER, password, 'max-attempts': '3' })
+
+  it('publishes the session, keeps its form for the post step, which logs out on that form', async () => {
+    const password = secretToken(24)
+    const id = sessionId()
+    const seen = fakeVcenter(legacy(id))
+    const core = fakeCore({ inputs: stepInputs(password) })
+    await main(core)
+    expect(core.messages('setFailed')).toEqual([])
+    expect(core.outputs()).toMatchObject({ 'access-token': id, 'token-type': 'Session', 'expires-in': '', 'expires-at': '', subject: USER })
+    expectMaskedBeforeUse(core, [password, id])
+    const saved = JSON.parse(Object.values(core.states())[0]) as { data?: Record<string, string>; expiresAt?: string }
+    expect(saved.data).toEqual({ form: 'rest' })
+    expect(saved.expiresAt).toBeUndefined()
+
+    const postCore = fakeCore({ inputs: stepInputs(password), state: core.states() })
+    await post(postCore)
+    expect(postCore.messages('info')).toContain('Logged out of vCenter: the session is ended.')
+    expect(calls(seen).at(-1)).toBe(`DELETE ${REST}`)
+    expect(seen.at(-1)!.headers['vmware-api-session-id']).toBe(id)
+  })
+
+  it('ends the session, with one try, when publishing it fails after the login', async () => {
+    const id = sessionId()
+    const seen = fakeVcenter(modern(id, { apiLogout: () => [503, ''] }))
+    const core = fakeCore({ inputs: stepInputs(secretToken(24)) })
+    // A full disk: the runner's GITHUB_ENV cannot be written.
+    vi.spyOn(core, 'exportVariable').mockImplementation(() => {
+      throw new Error('ENOSPC: no space left on device')
+    })
+    await main(core)
+    expect(core.messages('setFailed')).toEqual(['ENOSPC: no space left on device'])
+    const logouts = seen.filter((request) => request.method === 'DELETE')
+    expect(logouts.map((request) => request.headers['vmware-api-session-id'])).toEqual([id])
+    expect(
+      core.messages('debug').some((line) => line.startsWith('the step failed after the token was issued, and ending it failed too')),
+    ).toBe(true)
   })
 })
