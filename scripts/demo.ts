@@ -1,5 +1,5 @@
-// `npm run demo [-- csp|vcd|vcfa|aria-automation]`: runs the BUILT action (dist/main and dist/post)
-// against the CSP (default), Cloud Director, VCF Automation or Aria Automation emulator on 127.0.0.1
+// `npm run demo [-- csp|vcd|vcfa|aria-automation|vcenter]`: runs the BUILT action (dist/main and dist/post)
+// against the CSP (default), Cloud Director, VCF Automation, Aria Automation or vCenter emulator on 127.0.0.1
 // with a made-up credential, main
 // step then post step, the way the GitHub runner runs it, and prints what a workflow would see.
 // Exits non-zero when the action failed or a secret reached the log.
@@ -8,6 +8,7 @@ import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { VcenterEmulator } from '../test/e2e/support/vcenter-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 /** Each provider's emulator, what the demo says about it, and the action's inputs for it. */
@@ -42,6 +43,14 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
       server: aria,
       about: `Aria Automation emulator at ${aria.url} (private CA), made-up API token of ${aria.username}`,
       inputs: { provider: 'aria-automation', 'api-token': aria.refreshToken },
+    }
+  },
+  async vcenter() {
+    const vc = await new VcenterEmulator().start()
+    return {
+      server: vc,
+      about: `vCenter emulator at ${vc.url} (private CA), made-up password of ${vc.username}`,
+      inputs: { provider: 'vcenter', username: vc.username, password: vc.password },
     }
   },
 }

@@ -1,14 +1,14 @@
-// Starts the CSP, Cloud Director, VCF Automation or Aria Automation emulator of the end-to-end tests
+// Starts the CSP, Cloud Director, VCF Automation, Aria Automation or vCenter emulator of the end-to-end tests
 // on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
 // action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|vcenter [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
 // Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true
 // (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
-// and service-account-token are for the other kinds), logs one line per request to stderr (method, path, status; never a header or body), and runs
+// and service-account-token are for the other kinds; vcenter: username and password), logs one line per request to stderr (method, path, status; never a header or body), and runs
 // until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
 // PEM text, to $GITHUB_OUTPUT. The credentials are the emulator's own inventions: they open
 // nothing anywhere else.
@@ -28,10 +28,11 @@ import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
 import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { VcenterEmulator } from '../test/e2e/support/vcenter-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|vcenter [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -64,8 +65,8 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (!['csp', 'vcd', 'vcfa', 'aria-automation'].includes(provider)) {
-  fail(`Which emulator? Give csp, vcd, vcfa or aria-automation${provider ? `, not '${provider}'` : ''}.`)
+if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'vcenter'].includes(provider)) {
+  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation or vcenter${provider ? `, not '${provider}'` : ''}.`)
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -121,6 +122,22 @@ if (provider === 'csp') {
     ['username', aria.username],
     ['catalog-item-id', aria.catalogItems[0].id],
     ['project-id', aria.projectId],
+  )
+} else if (provider === 'vcenter') {
+  const vc = new VcenterEmulator({ port, onReply })
+  server = vc
+  await vc.start()
+  // username and password for the action (no api-token, no org); subject and token-type are what its
+  // outputs should say; a VM's name, a tag's ID and a content library's ID for the README's calls.
+  lines.push(
+    ['url', vc.url],
+    ['username', vc.username],
+    ['password', vc.password],
+    ['subject', vc.username],
+    ['token-type', 'Session'],
+    ['vm-name', vc.vms[1].name],
+    ['tag-id', vc.tags[0].id],
+    ['library-id', vc.libraries[0]],
   )
 } else {
   const vcd = new VcdEmulator({ port, onReply, maxVersion: values['max-version'] })
