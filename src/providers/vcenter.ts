@@ -34,14 +34,12 @@ const MAX_SESSIONS_ID = 'com.vmware.vapi.endpoint.failedToLoginMaxUserSessionCou
 
 const CHECK_URL = "Check url: it must be the vCenter's address, e.g. https://vcenter.example.com."
 const CAP_ADVICE =
-  `${MAX_SESSIONS_ID}: the user has as many API sessions open as vCenter allows a user. Sessions that jobs or ` +
-  'scripts opened and never logged out count until they time out when idle. This action always ends its own session ' +
-  'in the post step: find the client that logs in as this user without logging out, or give this workflow a user of ' +
-  'its own, and try again once the leaked sessions have timed out.'
+  `${MAX_SESSIONS_ID}: the user has as many API sessions as vCenter allows. Sessions never logged out count until ` +
+  'they time out when idle; this action always logs its own out. Find the client that leaks them, or give this ' +
+  'workflow a user of its own, and retry once they have timed out.'
 /** Added to the core's advice about an untrusted certificate. */
 const VMCA_HINT =
-  "A vCenter's certificate usually comes from its own CA, the VMCA: the vSphere Client shows it under Administration > " +
-  'Certificates > Certificate Management > Trusted Root Certificates.'
+  "A vCenter's is usually from its own CA, the VMCA (vSphere Client: Administration > Certificates > Certificate Management)."
 
 export const vcenter: Provider<'password'> = {
   name: 'vcenter',
@@ -149,7 +147,7 @@ async function sessionUser(send: Send, baseUrl: string, form: Form, id: string, 
     purpose: `${TITLE} session lookup`,
   })
   if (!isSuccess(response)) {
-    const advice = 'vCenter created the session but refused to say whose it is, so the session was ended. Run the job again.'
+    const advice = 'vCenter made the session but would not say whose it is, so it was ended. Run the job again.'
     throw rejection(TITLE, `${TITLE} session lookup`, response, advice, readVapiError)
   }
   const json = jsonObject(response.body)

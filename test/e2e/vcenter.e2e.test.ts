@@ -187,7 +187,7 @@ describe('vCenter: the session', () => {
     const job = await runJob({ inputs: inputs(vc) })
     scan(vc, job)
     expect(job.main.exitCode).toBe(1)
-    expect(job.main.errors[0]).toMatch(/^vCenter session lookup failed: HTTP 403 .*so the session was ended\./)
+    expect(job.main.errors[0]).toMatch(/^vCenter session lookup failed: HTTP 403 .*so it was ended\./)
     expect(job.main.outputs).toEqual({})
     const [session] = vc.sessions.values()
     expect(vc.requestsTo('api-session-delete').map((request) => [request.headers['vmware-api-session-id'], request.status])).toEqual([
@@ -226,8 +226,10 @@ describe('vCenter: the session cap', () => {
     expect(error).toContain(
       `vCenter login failed: HTTP 503 Service Unavailable: SERVICE_UNAVAILABLE: User session count is limited to 550. Existing session count is 550 for user ${vc.username} (2 tries).`,
     )
-    expect(error).toContain('com.vmware.vapi.endpoint.failedToLoginMaxUserSessionCountReached: the user has as many API sessions open')
-    expect(error).toContain('This action always ends its own session in the post step')
+    expect(error).toContain(
+      'com.vmware.vapi.endpoint.failedToLoginMaxUserSessionCountReached: the user has as many API sessions as vCenter allows.',
+    )
+    expect(error).toContain('this action always logs its own out.')
     expect(vc.liveSessions(vc.username)).toHaveLength(550)
     expect(job.post!.log.join('\n')).toContain('nothing to revoke')
   })
@@ -301,7 +303,7 @@ describe('vCenter: refusals', () => {
     scan(vc, step)
     expect(step.exitCode).toBe(1)
     expect(step.errors[0]).toMatch(
-      /TLS certificate is not trusted .*ca-certificate input \(1 try\)\. A vCenter's certificate usually comes from its own CA, the VMCA/,
+      /TLS certificate is not trusted .*ca-certificate input \(1 try\)\. A vCenter's is usually from its own CA, the VMCA/,
     )
     expect(vc.requests).toEqual([])
   })

@@ -275,15 +275,15 @@ describe('vcenter: what a refused login says', () => {
       routes: { apiLogin: () => [503, cap('api')] },
       says: [
         `vCenter login failed: HTTP 503 Service Unavailable: SERVICE_UNAVAILABLE: ${capMessage} (2 tries).`,
-        'com.vmware.vapi.endpoint.failedToLoginMaxUserSessionCountReached: the user has as many API sessions open as vCenter allows a user.',
-        'This action always ends its own session in the post step',
+        'com.vmware.vapi.endpoint.failedToLoginMaxUserSessionCountReached: the user has as many API sessions as vCenter allows.',
+        'this action always logs its own out.',
       ],
       calls: ['POST /api/session', 'POST /api/session'],
     },
     {
       name: 'the session cap on /rest',
       routes: legacy('unused', { restLogin: () => [503, cap('rest')] }),
-      says: [`HTTP 503 Service Unavailable: service_unavailable: ${capMessage} (2 tries).`, 'as vCenter allows a user'],
+      says: [`HTTP 503 Service Unavailable: service_unavailable: ${capMessage} (2 tries).`, 'as vCenter allows.'],
       calls: ['POST /api/session', `POST ${REST}`, `POST ${REST}`],
     },
     {
@@ -353,7 +353,7 @@ describe('vcenter: what a refused login says', () => {
       /^vCenter login at vcenter\.example\.com failed: the server's TLS certificate is not trusted \(SELF_SIGNED_CERT_IN_CHAIN\)\./,
     )
     expect(error.message).toContain('in the ca-certificate input (1 try).')
-    expect(error.message).toMatch(/A vCenter's certificate usually comes from its own CA, the VMCA: .*Trusted Root Certificates\.$/)
+    expect(error.message).toMatch(/A vCenter's is usually from its own CA, the VMCA \(vSphere Client: .*Certificate Management\)\.$/)
   })
 
   it('passes other network failures on as they are', async () => {
@@ -410,7 +410,7 @@ describe('vcenter: a failed session lookup ends the new session first', () => {
       routes: (id) => modern(id, { apiUser: () => [401, unauthenticated] }),
       says: [
         'vCenter session lookup failed: HTTP 401 Unauthorized: UNAUTHENTICATED: Authentication required. (1 try).',
-        'so the session was ended',
+        'so it was ended. Run the job again.',
       ],
       lookups: 1,
     },
