@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EmulatorServer } from './support/emulator.ts'
+import { expectMessagesClean } from './support/faults.ts'
 import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { shareEmulators } from './support/shared-emulators.ts'
 import { ConnectProxy } from './support/tcp.ts'
@@ -265,6 +266,19 @@ describe('vCenter: refusals', () => {
     ])
     expect(vc.sessions.size).toBe(0)
     expect(job.post!.warnings).toEqual([])
+  })
+
+  it.each([
+    ['the login echoing the password', 'api-session-create', 401, /^vCenter login failed: HTTP 401 .*\*\*\*/],
+    ['the lookup echoing the session ID', 'api-session-get', 400, /^vCenter session lookup failed: HTTP 400 .*\*\*\*/],
+  ])('%s: redacted wherever it is printed', async (_name, route, status, message) => {
+    vc.fault(route, { echo: 'token', status })
+    const job = await runJob({ inputs: inputs(vc) })
+    scan(vc, job)
+    expectMessagesClean(job.main, vc.secrets())
+    expect(job.main.exitCode).toBe(1)
+    expect(job.main.errors[0]).toMatch(message)
+    expect(vc.liveSessions()).toEqual([])
   })
 
   it('a server with neither session path: not a vCenter', async () => {
