@@ -50,12 +50,21 @@ function loadedBy(step, provider) {
   const env = { PATH: process.env.PATH ?? '', VMW_LOADED: record, RUNNER_TEMP: work }
   if (step === 'main') env.INPUT_PROVIDER = provider
   else env.STATE_token = JSON.stringify({ provider, baseUrl: 'https://provider.example', revoke: false, timeoutMs: 1000, maxAttempts: 1 })
-  const run = spawnSync(process.execPath, ['--import', pathToFileURL(recorder).href, join(dist, step, 'index.js')], { env, encoding: 'utf8', timeout: 30_000 })
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(recorder).href, join(dist, step, 'index.js')], {
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   if (run.error) throw run.error
   const base = join(dist, step) + sep
-  return [...new Set(readFileSync(record, 'utf8').split('\n').filter(Boolean).map((url) => fileURLToPath(url)))].filter(
-    (file) => file.startsWith(base) && /\.(c|m)?js$/.test(file),
-  )
+  return [
+    ...new Set(
+      readFileSync(record, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((url) => fileURLToPath(url)),
+    ),
+  ].filter((file) => file.startsWith(base) && /\.(c|m)?js$/.test(file))
 }
 
 let failed = false

@@ -14,6 +14,7 @@ import type { EmulatorServer } from '../test/e2e/support/emulator.ts'
 import { applyMasks, findLeaks, runJob, type StepResult } from '../test/e2e/support/runner.ts'
 import { SupervisorEmulator } from '../test/e2e/support/supervisor-emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
+import { VcenterEmulator } from '../test/e2e/support/vcenter-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 /** Each provider's emulator, what the demo says about it, and the action's inputs for it. */
@@ -86,6 +87,14 @@ const DEMOS: Record<string, () => Promise<{ server: EmulatorServer; about: strin
         kubeconfig: 'true',
         'kube-namespace': supervisor.namespace,
       },
+    }
+  },
+  async vcenter() {
+    const vc = await new VcenterEmulator().start()
+    return {
+      server: vc,
+      about: `vCenter emulator at ${vc.url} (private CA), made-up password of ${vc.username}`,
+      inputs: { provider: 'vcenter', username: vc.username, password: vc.password },
     }
   },
 }

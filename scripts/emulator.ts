@@ -1,8 +1,8 @@
-// Starts the CSP, Cloud Director, VCF Automation, Aria Automation, Aria Operations, SDDC Manager or vSphere Supervisor emulator of the end-to-end tests
+// Starts the CSP, Cloud Director, VCF Automation, Aria Automation, vCenter, Aria Operations, SDDC Manager or vSphere Supervisor emulator of the end-to-end tests
 // on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
 // action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|vcenter|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
@@ -10,7 +10,7 @@
 // (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
 // and service-account-token are for the other kinds, kube-namespace a ready supervisor namespace;
 // aria-automation: login-username and login-password log in with a password instead of api-token;
-// aria-operations: username and password; sddc-manager: username and password, or api-key for api-token; supervisor: username, password and
+// vcenter: username and password; aria-operations: username and password; sddc-manager: username and password, or api-key for api-token; supervisor: username, password and
 // the vSphere namespace the user may use), logs one line per request to stderr (method, path, status;
 // never a header or body), and runs
 // until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
@@ -35,10 +35,11 @@ import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.t
 import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
 import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
 import { SupervisorEmulator } from '../test/e2e/support/supervisor-emulator.ts'
+import { VcenterEmulator } from '../test/e2e/support/vcenter-emulator.ts'
 import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
 
 const usage =
-  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|vcenter|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -71,8 +72,10 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'aria-operations', 'sddc-manager', 'supervisor'].includes(provider)) {
-  fail(`Which emulator? Give csp, vcd, vcfa, aria-automation, aria-operations, sddc-manager or supervisor${provider ? `, not '${provider}'` : ''}.`)
+if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'vcenter', 'aria-operations', 'sddc-manager', 'supervisor'].includes(provider)) {
+  fail(
+    `Which emulator? Give csp, vcd, vcfa, aria-automation, vcenter, aria-operations, sddc-manager or supervisor${provider ? `, not '${provider}'` : ''}.`,
+  )
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -132,6 +135,22 @@ if (provider === 'csp') {
     ['login-password', aria.password],
     ['catalog-item-id', aria.catalogItems[0].id],
     ['project-id', aria.projectId],
+  )
+} else if (provider === 'vcenter') {
+  const vc = new VcenterEmulator({ port, onReply })
+  server = vc
+  await vc.start()
+  // username and password for the action (no api-token, no org); subject and token-type are what its
+  // outputs should say; a VM's name, a tag's ID and a content library's ID for the README's calls.
+  lines.push(
+    ['url', vc.url],
+    ['username', vc.username],
+    ['password', vc.password],
+    ['subject', vc.username],
+    ['token-type', 'Session'],
+    ['vm-name', vc.vms[1].name],
+    ['tag-id', vc.tags[0].id],
+    ['library-id', vc.libraries[0]],
   )
 } else if (provider === 'aria-operations') {
   const ops = new AriaOperationsEmulator({ port, onReply })

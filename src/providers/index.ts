@@ -10,6 +10,7 @@ const providers: Record<string, () => Promise<Provider>> = {
   vcd: async () => (await import('./vcd.js')).vcd,
   vcfa: async () => (await import('./vcfa.js')).vcfa,
   'aria-automation': async () => (await import('./aria-automation.js')).ariaAutomation,
+  vcenter: async () => (await import('./vcenter.js')).vcenter,
   'aria-operations': async () => (await import('./aria-operations.js')).ariaOperations,
   'sddc-manager': async () => (await import('./sddc-manager.js')).sddcManager,
   supervisor: async () => (await import('./supervisor.js')).supervisor,

@@ -63,7 +63,7 @@ describe('readInputs: provider', () => {
     expect(error.input).toBe('provider')
     expect(error.message).toMatch(/^Input 'provider': 'aws' is not a provider/)
     expect(error.message).toMatch(
-      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), aria-operations \(VMware Aria Operations\), sddc-manager \(VMware SDDC Manager\), supervisor \(vSphere Supervisor\)\.$/,
+      /Allowed: csp \(VMware Cloud Services\), vcd \(VMware Cloud Director\), vcfa \(VCF Automation\), aria-automation \(VMware Aria Automation\), vcenter \(VMware vCenter\), aria-operations \(VMware Aria Operations\), sddc-manager \(VMware SDDC Manager\), supervisor \(vSphere Supervisor\)\.$/,
     )
   })
 
@@ -194,7 +194,7 @@ describe('readInputs: credentials', () => {
 
 describe('readInputs: url', () => {
   const cspUrl = async (url: string) => (await ok(csp({ url }))).baseUrl
-  const vcdUrl = (url: string) => ok(vcd({ url }))
+  const vcdUrl = async (url: string) => await ok(vcd({ url }))
 
   it('defaults to console.cloud.vmware.com for csp', async () => {
     expect(await cspUrl('')).toBe('https://console.cloud.vmware.com')
@@ -437,5 +437,42 @@ describe('readInputs: aria-automation', () => {
         /^Input 'client-(id|secret)': client-id and client-secret are not used by provider aria-automation \(VMware Aria Automation\), which takes api-token, or username and password/,
       )
     }
+  })
+})
+
+describe('readInputs: vcenter', () => {
+  const password = secretToken(24)
+  const vc = (extra: Record<string, string>) => ({ provider: 'vcenter', username: 'ci-bot@vsphere.local', password, ...extra })
+
+  it.each([
+    ['https://vcenter.example.com/ui/app/home', 'https://vcenter.example.com'],
+    ['https://VCENTER.example.com:8443/api/', 'https://vcenter.example.com:8443'],
+    ['https://vcenter.example.com/rest', 'https://vcenter.example.com'],
+    ['https://vcenter.example.com/sdk', 'https://vcenter.example.com'],
+  ])('takes the root of %s: %s, with the password masked first', async (url, baseUrl) => {
+    const { config, masked } = await read(vc({ url }))
+    expect(config).toMatchObject({ provider: 'vcenter', baseUrl, org: '', authSource: '' })
+    expect(config?.credential).toEqual({ kind: 'password', username: 'ci-bot@vsphere.local', password })
+    expect(masked[0]).toBe(password)
+  })
+
+  it('requires url and both credential inputs; refuses org, auth-source and api-token', async () => {
+    const url = 'https://vcenter.example.com'
+    expect((await failure(vc({}))).message).toBe(`Input 'url': is required for provider vcenter: the VMware vCenter address, e.g. ${url}.`)
+    expect((await failure(vc({ url, password: '' }))).message).toBe(
+      "Input 'password': is required when username is given (the user's password).",
+    )
+    const none = await failure(vc({ url, username: '', password: '' }))
+    expect(none.message).toMatch(
+      /^Input 'username': is required with password: a vCenter user's name with its domain .*vars\.VCENTER_USERNAME .*secrets\.VCENTER_PASSWORD/,
+    )
+    expect((await failure(vc({ url, org: 'acme' }))).message).toMatch(/^Input 'org': is not used by provider vcenter: /)
+    expect((await failure(vc({ url, 'auth-source': 'vsphere.local' }))).message).toBe(
+      "Input 'auth-source': is not used by provider vcenter (VMware vCenter). Remove auth-source.",
+    )
+    const token = await failure(vc({ url, 'api-token': secretToken(32), username: '', password: '' }))
+    expect(token.message).toMatch(
+      /^Input 'api-token': api-token is not used by provider vcenter \(VMware vCenter\), which takes username and password/,
+    )
   })
 })

@@ -96,6 +96,8 @@ describe('provider-neutral core', () => {
     'remediationMessage',
     'wcp',
     'cci',
+    'vmware-api-session-id',
+    'cis/session',
   ]
   const words = [...PROVIDER_NAMES.flatMap((name) => [name, providerNamed(name).title]), ...OTHER_NAMES, ...PROTOCOL_WORDS]
   const PROVIDER_WORDS = new RegExp(`\\b(${words.map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\b`, 'i')
