@@ -8,7 +8,7 @@ import { readPostState, type PostState } from './post-state.js'
 import { loadProvider } from './providers/index.js'
 import type { Provider, RevokeContext } from './providers/types.js'
 import { writeSummary } from './publish.js'
-import { notRevokingLine, revokePlan, stillValid } from './revocation.js'
+import { expiredBeforeRevoke, notRevokingLine, revokePlan, stillValid } from './revocation.js'
 import { describeError, summaryText } from './secrets.js'
 import { startStep, stepHttp, type Step } from './step.js'
 
@@ -42,7 +42,7 @@ export async function run(core: ActionCore = actionsCore, now = Date.now()): Pro
 async function revokeOutcome(core: ActionCore, step: Step, provider: Provider, state: PostState, now: number): Promise<string> {
   const plan = revokePlan(provider, state.revoke)
   if (!plan.revokes) return notRevokingLine(plan, state.expiresAt)
-  if (state.expiresAt && Date.parse(state.expiresAt) <= now) return `The access token expired at ${state.expiresAt}: nothing to revoke.`
+  if (expiredBeforeRevoke(provider, state.expiresAt, now)) return `The access token expired at ${state.expiresAt}: nothing to revoke.`
   const { accessToken } = state
   if (!accessToken) throw new UntrustedStateError('it keeps no access token although revoke is true')
   // The CA is not kept in the state: it is the input itself, read again.

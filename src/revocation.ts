@@ -33,3 +33,11 @@ export function notRevokingLine(plan: Exclude<RevokePlan, { revokes: true }>, ex
     ? `The access token cannot be revoked (${plan.why}); it stays valid ${stillValid(expiresAt)}.`
     : `Not revoking: revoke is false. The access token stays valid ${stillValid(expiresAt)}.`
 }
+
+/**
+ * Whether the post step has nothing left to end: the access token has expired by itself, and what
+ * the provider revokes does not outlive it.
+ */
+export function expiredBeforeRevoke(provider: Provider, expiresAt: string | undefined, now: number): boolean {
+  return expiresAt !== undefined && Date.parse(expiresAt) <= now && !provider.revokeAfterExpiry
+}

@@ -92,6 +92,10 @@ export const ariaOperations: Provider<'password'> = {
     }
   },
 
+  // Each use extends the token to 6 hours after that use: a later step may have kept it alive past
+  // the expires-at the main step reported (the "validity" of the acquire answer).
+  revokeAfterExpiry: true,
+
   async revoke({ send, baseUrl, accessToken, data }) {
     if (Object.keys(data).length) throw new UntrustedStateError('it carries data this provider never saves')
     return releasedLine(await release(send, baseUrl, accessToken))

@@ -50,6 +50,8 @@ export const sddcManager: Provider<'password' | 'api-token'> = {
   // The Tokens guide: the refresh token can be used "until it has not expired or been revoked";
   // nothing revokes the access token, which lives to its exp.
   revoke: revokeRefreshToken,
+  // The refresh token lives on after the access token it came with has expired.
+  revokeAfterExpiry: true,
 
   // The UI (/ui/...) and the API (/v1/...) share the appliance's root, where every path starts.
   resolveUrl: (url) => ({ baseUrl: url.origin, orgFromUrl: '' }),

@@ -105,12 +105,18 @@ interface RevokingProvider<K extends CredentialKind> extends ProviderBase<K> {
    * The main step also calls it, with one try, for a token it issued but could not hand on.
    */
   revoke(context: RevokeContext): Promise<string>
+  /**
+   * What revoke ends outlives the access token's expires-at (a refresh token; a token each use
+   * extends): the post step revokes after that time too, where it would otherwise call it expired.
+   */
+  readonly revokeAfterExpiry?: boolean
   readonly cannotRevoke?: never
 }
 
 /** A provider whose access tokens cannot be revoked: the post step says so and sends nothing. */
 interface NonRevokingProvider<K extends CredentialKind> extends ProviderBase<K> {
   readonly revoke?: never
+  readonly revokeAfterExpiry?: never
   /** Why not, as a sentence: "CSP offers no way to revoke an access token". */
   readonly cannotRevoke: string
 }

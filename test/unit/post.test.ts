@@ -110,6 +110,22 @@ describe('post', () => {
     expect(seen).toEqual([])
   })
 
+  it("still revokes a provider's refresh token after the access token it came with has expired", async () => {
+    const refreshTokenId = '5a0e9b7c-6d0f-4c1e-9a3b-2f7e8d9c0b1a'
+    const core = coreWith({
+      ...vcdState({ provider: 'sddc-manager', baseUrl: 'https://sddc.example.com', expiresAt: '2030-01-01T11:00:00.000Z' }),
+      data: { refreshTokenId },
+    })
+    const seen: Seen[] = []
+    nock('https://sddc.example.com')
+      .delete('/v1/tokens/refresh-token')
+      .reply(recorder(seen, () => [204]))
+    await post(core, NOW)
+    neverFails(core)
+    expect(seen.map((request) => request.body)).toEqual([JSON.stringify(refreshTokenId)])
+    expect(core.messages('info')[0]).toMatch(/^Revoked the SDDC Manager refresh token/)
+  })
+
   it('says plainly that a CSP access token cannot be revoked, and when it expires', async () => {
     const core = coreWith({ provider: 'csp', baseUrl: CSP_DEFAULT_URL, expiresAt: LATER, revoke: true, timeoutMs: 30_000, maxAttempts: 4 })
     const seen: Seen[] = []

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { csp } from '../../src/providers/csp.ts'
 import { vcd } from '../../src/providers/vcd.ts'
-import { notRevokingLine, revokePlan, revokeSummary, stillValid } from '../../src/revocation.ts'
+import { expiredBeforeRevoke, notRevokingLine, revokePlan, revokeSummary, stillValid } from '../../src/revocation.ts'
+import { providerNamed } from './provider-kit.ts'
 
 describe('revokePlan', () => {
   it.each([
@@ -26,5 +27,20 @@ describe('revokePlan', () => {
     )
     expect(notRevokingLine(off, undefined)).toBe(`Not revoking: revoke is false. The access token stays valid ${stillValid(undefined)}.`)
     expect(stillValid(undefined)).toBe('until the server ends it (it has no fixed lifetime)')
+  })
+})
+
+describe('expiredBeforeRevoke', () => {
+  const now = Date.parse('2030-01-01T12:00:00.000Z')
+  it.each([
+    ['vcd', '2030-01-01T11:59:59.000Z', true],
+    ['vcd', '2030-01-01T12:00:00.000Z', true],
+    ['vcd', '2030-01-01T12:00:01.000Z', false],
+    ['vcd', undefined, false],
+    // What they revoke outlives expires-at: a refresh token; a token each use extends.
+    ['sddc-manager', '2030-01-01T11:00:00.000Z', false],
+    ['aria-operations', '2030-01-01T11:00:00.000Z', false],
+  ])('%s, a token that expires at %s: %s', (name, expiresAt, expired) => {
+    expect(expiredBeforeRevoke(providerNamed(name), expiresAt, now)).toBe(expired)
   })
 })
