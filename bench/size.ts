@@ -1,10 +1,11 @@
-/** Phase 1: the size of dist/ and of the bundles action.yml runs. */
+/** Phase 1: the size of dist/, of the entries action.yml runs, and of what each step loads per provider. */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { providersOf, stepLoads, type StepLoad } from '../scripts/step-loads.ts'
 import { ROOT, type ActionYml } from '../test/e2e/support/runner.ts'
 
-/** Per bundle, as scripts/check-size.js guards it. */
+/** Per step and provider (its entry and the chunks of the provider it runs), as scripts/check-size.js guards it. */
 export const SIZE_LIMIT_BYTES = 100 * 1024
 
 export interface Entry {
@@ -20,6 +21,8 @@ export interface Size {
   post: Entry
   /** Main and post run the same file. */
   sameEntry: boolean
+  /** For each step and provider, what a run loads. */
+  loads: StepLoad[]
 }
 
 export function measureSize(yml: ActionYml): Size {
@@ -35,5 +38,6 @@ export function measureSize(yml: ActionYml): Size {
   }
   const main = entryOf('main')
   const post = entryOf('post')
-  return { files, total: files.reduce((sum, file) => sum + statSync(file).size, 0), main, post, sameEntry: main.path === post.path }
+  const loads = stepLoads(join(ROOT, 'dist'), providersOf(join(ROOT, 'action.yml')))
+  return { files, total: files.reduce((sum, file) => sum + statSync(file).size, 0), main, post, sameEntry: main.path === post.path, loads }
 }
