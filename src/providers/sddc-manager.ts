@@ -5,12 +5,13 @@
  * tokens after the job. PROVIDERS.md section 8; sources and where they disagree: below.
  */
 import type { Credential } from '../config.js'
-import { InputError, ProviderError, UntrustedStateError } from '../errors.js'
+import { ProviderError, UntrustedStateError } from '../errors.js'
 import { JSON_HEADERS } from '../http/headers.js'
 import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
 import { stillValid } from '../revocation.js'
 import type { Secrets } from '../secrets.js'
 import { excerpt } from '../text.js'
+import { applianceRoot, refuseOrg } from './appliance.js'
 import { rejection } from './failures.js'
 import { jwtLifetime, readJwtClaims, stringClaim } from './jwt-claims.js'
 import { fieldNames } from './token-answer.js'
@@ -54,12 +55,9 @@ export const sddcManager: Provider<'password' | 'api-token'> = {
   revokeAfterExpiry: true,
 
   // The UI (/ui/...) and the API (/v1/...) share the appliance's root, where every path starts.
-  resolveUrl: (url) => ({ baseUrl: url.origin, orgFromUrl: '' }),
+  resolveUrl: applianceRoot,
 
-  parseOrg(raw) {
-    if (!raw) return ''
-    throw new InputError('org', 'is not used by provider sddc-manager: SDDC Manager has no organizations. Remove org.')
-  },
+  parseOrg: refuseOrg('sddc-manager', 'SDDC Manager has no organizations.'),
 
   async exchange({ config, send, secrets, log }) {
     const { credential } = config

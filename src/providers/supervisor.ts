@@ -4,11 +4,12 @@
  * Kubernetes API on the same host takes as a bearer token. PROVIDERS.md section 7; the sources
  * are named beside each fact (notes/supervisor.md has them all).
  */
-import { InputError, ProviderError } from '../errors.js'
+import { ProviderError } from '../errors.js'
 import { basicAuthorization, JSON_HEADERS } from '../http/headers.js'
 import { isProviderTrouble, isRedirect, isSuccess, jsonObject, looksLikeHtml, responseReason, type HttpResponse } from '../http/response.js'
 import type { Send } from '../http/request.js'
 import type { Secrets } from '../secrets.js'
+import { applianceRoot, refuseOrg } from './appliance.js'
 import { rejection } from './failures.js'
 import { jwtLifetime, readJwtClaims } from './jwt-claims.js'
 import { namespaceNames } from './kubernetes-names.js'
@@ -36,14 +37,9 @@ export const supervisor: Provider<'password'> = {
   cannotRevoke: 'the Supervisor has no documented API that ends a /wcp/login session',
 
   // Every /wcp/ path and the Kubernetes API hang off the host itself: any address on it names it.
-  resolveUrl(url) {
-    return { baseUrl: url.origin, orgFromUrl: '' }
-  },
+  resolveUrl: applianceRoot,
 
-  parseOrg(raw) {
-    if (raw) throw new InputError('org', 'is not used by provider supervisor: a Supervisor has no organizations. Remove org.')
-    return ''
-  },
+  parseOrg: refuseOrg('supervisor', 'a Supervisor has no organizations.'),
 
   async exchange({ config, send, secrets }) {
     const { username, password } = config.credential

@@ -12,11 +12,12 @@
  *   out. vmware/govmomi vapi/rest/client.go Login (with vmware-use-header-authn: true, so no cookie
  *   is set), Session, Logout; the header names in vapi/internal/internal.go.
  */
-import { InputError, ProviderError, UntrustedStateError } from '../errors.js'
+import { ProviderError, UntrustedStateError } from '../errors.js'
 import { basicAuthorization } from '../http/headers.js'
 import { RequestError, type Send } from '../http/request.js'
 import { isSuccess, jsonObject, responseReason, type HttpResponse } from '../http/response.js'
 import { plural } from '../text.js'
+import { applianceRoot, refuseOrg } from './appliance.js'
 import { rejection } from './failures.js'
 import type { Provider } from './types.js'
 
@@ -50,12 +51,9 @@ export const vcenter: Provider<'password'> = {
 
   // govmomi's vapi/rest Resource sets a request's whole path on the client's URL: the APIs start at
   // the host's root, beside the UI (/ui) and the SOAP SDK (/sdk). So any address of it works.
-  resolveUrl: (url) => ({ baseUrl: url.origin, orgFromUrl: '' }),
+  resolveUrl: applianceRoot,
 
-  parseOrg(raw) {
-    if (!raw) return ''
-    throw new InputError('org', "is not used by provider vcenter: a vCenter session is the user's own. Remove org.")
-  },
+  parseOrg: refuseOrg('vcenter', "a vCenter session is the user's own."),
 
   async exchange({ config, send, secrets, log }) {
     const { baseUrl, credential } = config
