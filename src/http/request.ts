@@ -99,7 +99,12 @@ export function createHttp(options: HttpOptions): Http {
   return { send, close: () => connections.close() }
 }
 
-/** Node's own proxy support (24.5 and later) keeps a tunnel alive like any other connection. */
+/**
+ * Node's own proxy support (24.5 and later) keeps a tunnel alive like any other connection. The
+ * runner's node24 is far newer (actions/runner src/Misc/externals.sh: 24.15 in runner 2.334): an
+ * older node is refused rather than let a proxied request go out directly.
+ */
+const OLD_NODE = 'ERR_NODE_TOO_OLD_FOR_PROXY'
 const BUILT_IN_PROXY = ((): boolean => {
   const [major, minor] = process.versions.node.split('.').map(Number)
   return major > 24 || (major === 24 && minor >= 5)
@@ -115,12 +120,18 @@ class Connections {
 
   constructor(private readonly ca: string[] | undefined) {}
 
-  /** The agent for url; `fallback` is http-client's choice, kept where node cannot proxy itself. */
-  agentFor(url: URL, fallback: http.Agent | undefined): http.Agent | undefined {
+  /** The agent for url, through https_proxy where http-client's rules send it there. */
+  agentFor(url: URL): http.Agent {
     const secure = url.protocol === 'https:'
     const proxy = secure ? getProxyUrl(url.href) : ''
-    // An older node: http-client's tunnel agent, a new tunnel for each request.
-    if (proxy && !BUILT_IN_PROXY) return fallback
+    if (proxy && !BUILT_IN_PROXY) {
+      throw Object.assign(
+        new Error(`https_proxy is set, and node ${process.versions.node} cannot use it: the action needs node 24.5 or later`),
+        {
+          code: OLD_NODE,
+        },
+      )
+    }
     const key = `${url.protocol} ${proxy}`
     let agent = this.agents.get(key)
     if (!agent) {
@@ -157,7 +168,7 @@ async function sendOnce(request: HttpRequest, options: HttpOptions, connections:
     [
       {
         prepareRequest(requestOptions) {
-          requestOptions.agent = connections.agentFor(url, requestOptions.agent as http.Agent | undefined)
+          requestOptions.agent = connections.agentFor(url)
           requestOptions.signal = signal
           // Also bounds the CONNECT to a proxy, which node does not end when the signal aborts.
           requestOptions.timeout = options.timeoutMs
@@ -206,6 +217,7 @@ function describeFailure(error: unknown, timeoutMs: number): { code: string; mes
         'pass that CA certificate (PEM) in the ca-certificate input',
     }
   }
+  if (code === OLD_NODE) return { code, retryable: false, message: (error as Error).message }
   const proxyStatus = proxyRefusal(error)
   if (proxyStatus) {
     return {
@@ -228,11 +240,10 @@ function describeFailure(error: unknown, timeoutMs: number): { code: string; mes
   return { code, retryable: code !== 'ENOTFOUND', message: text }
 }
 
-/** The status a proxy refused the CONNECT with: node's own proxy support, or http-client's tunnel. */
+/** The status a proxy refused the CONNECT with, as node's proxy support reports it. */
 function proxyRefusal(error: unknown): string | undefined {
-  const { code, statusCode, message } = (error ?? {}) as { code?: unknown; statusCode?: unknown; message?: unknown }
-  if (code === 'ERR_PROXY_TUNNEL' && typeof statusCode === 'number') return String(statusCode)
-  return /tunneling socket could not be established, statusCode=(\d+)/.exec(String(message))?.[1]
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown }
+  return code === 'ERR_PROXY_TUNNEL' && typeof statusCode === 'number' ? String(statusCode) : undefined
 }
 
 /** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */

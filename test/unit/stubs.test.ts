@@ -1,6 +1,6 @@
 /**
- * The bundle swaps in stubs for two dependencies the action never calls (tsconfig "paths": undici and
- * @actions/exec, see src/stubs/). A dependency update that starts to import a name the stub lacks
+ * The bundle swaps in stubs for dependencies the action never calls (tsconfig "paths": undici,
+ * @actions/exec and tunnel, see src/stubs/). A dependency update that starts to import a name the stub lacks
  * would build silently and fail only at run time: this finds every import of a stubbed module in
  * the bundled packages and checks that the stub exports each name.
  */
@@ -48,8 +48,8 @@ export function importedNames(source: string, module: string): { names: string[]
 }
 
 describe('build stubs', () => {
-  it('are configured for undici and @actions/exec, each a file in src/stubs/', () => {
-    expect(STUBS.map((entry) => entry.module).sort()).toEqual(['@actions/exec', 'undici'])
+  it('are configured for undici, @actions/exec and tunnel, each a file in src/stubs/', () => {
+    expect(STUBS.map((entry) => entry.module).sort()).toEqual(['@actions/exec', 'tunnel', 'undici'])
     for (const { stub } of STUBS) expect(stub).toMatch(/^\.\/src\/stubs\/[\w-]+\.ts$/)
   })
 
