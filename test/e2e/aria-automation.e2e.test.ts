@@ -13,7 +13,8 @@ import {
   ARIA_LOGIN_PATH,
   AriaEmulator,
 } from './support/aria-emulator.ts'
-import { ALWAYS, expectPostHarmless, job, logOf, status } from './support/faults.ts'
+import { ALWAYS, status } from './support/fault-cases.ts'
+import { expectPostHarmless, job, logOf } from './support/faults.ts'
 import { expectPacing } from './support/pacing.ts'
 import * as flows from './support/provider-flows.ts'
 import { containsPiece, runJob, runStep, type JobResult } from './support/runner.ts'
