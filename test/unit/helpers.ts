@@ -4,7 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { vi } from 'vitest'
+import { expect, vi } from 'vitest'
 import type { Config, Credential, CredentialOf } from '../../src/config.ts'
 import { createHttp, type Send } from '../../src/http/request.ts'
 import type { ExchangeContext } from '../../src/providers/types.ts'
@@ -123,6 +123,18 @@ export function watch<T>(promise: Promise<T>): { settled(): boolean; promise: Pr
     () => (settled = true),
   )
   return { settled: () => settled, promise }
+}
+
+/** The fake clock moved `ms` on: `watched` had not settled a millisecond before, and has at `ms`. */
+export async function expectSettlesIn(
+  clock: { advance(ms: number): Promise<void> },
+  watched: { settled(): boolean },
+  ms: number,
+): Promise<void> {
+  await clock.advance(ms - 1)
+  expect(watched.settled()).toBe(false)
+  await clock.advance(1)
+  expect(watched.settled()).toBe(true)
 }
 
 /** Lets real I/O run for this many event-loop turns (to see that something did NOT happen). */
