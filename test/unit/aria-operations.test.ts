@@ -1,18 +1,16 @@
 /** Aria Operations: the token acquire, its answers and refusals, the release, and the provider's input rules. */
 import nock from 'nock'
 import { describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError, UntrustedStateError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { ariaOperations, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-operations.ts'
 import type { RevokeContext } from '../../src/providers/types.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { harness, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import { failure, ok } from './inputs-support.ts'
-import { revokeContext as kitRevokeContext } from './provider-kit.ts'
-
-type Password = CredentialOf<'password'>
+import { passwordConfig, revokeContext as kitRevokeContext, type Password } from './provider-kit.ts'
 
 const OPS = 'https://ops.example.com'
 const ACQUIRE = '/suite-api/api/auth/token/acquire'
@@ -23,12 +21,7 @@ const LOGIN_ADVICE =
   'Not retried: repeated failures can lock the account.'
 
 function opsConfig(overrides: Partial<Config<Password>> = {}): Config<Password> {
-  return config<Password>({
-    provider: 'aria-operations',
-    baseUrl: OPS,
-    credential: { kind: 'password', username: 'ci-deployer', password: secretToken(24) },
-    ...overrides,
-  })
+  return passwordConfig('aria-operations', OPS, 'ci-deployer', overrides)
 }
 
 /** A Suite API token: two parts joined by '::', as the guides' example (each part a made-up secret here). */

@@ -5,7 +5,7 @@
  * tables of cases on these; CONTRIBUTING's "Adding a provider" shows one.
  */
 import { expect } from 'vitest'
-import type { Config, CredentialKind, CredentialOf } from '../../src/config.ts'
+import type { Config, Credential, CredentialKind, CredentialOf } from '../../src/config.ts'
 import { createHttp } from '../../src/http/request.ts'
 import { loadAllProviders } from '../../src/providers/index.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
@@ -13,6 +13,7 @@ import { describeError, Secrets } from '../../src/secrets.ts'
 import { config, harness, rejectionOf, secretToken, type Harness, type Seen } from './helpers.ts'
 
 export type ApiToken = CredentialOf<'api-token'>
+export type Password = CredentialOf<'password'>
 
 /** Every registered provider, loaded once (the registry itself loads each on demand), by name. */
 const REGISTRY: ReadonlyMap<string, Provider> = new Map((await loadAllProviders()).map((provider) => [provider.name, provider]))
@@ -27,6 +28,17 @@ export function providerNamed(name: string): Provider {
 /** A config of this provider at this address, with a new made-up API token. */
 export function apiTokenConfig(provider: string, baseUrl: string, overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {
   return config({ provider, baseUrl, credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
+}
+
+/** A config of this provider at this address, for `username` with a new made-up password; `C` is the provider's credential type. */
+export function passwordConfig<C extends Credential = Password>(
+  provider: string,
+  baseUrl: string,
+  username: string,
+  overrides: Partial<Config<C>> = {},
+): Config<C> {
+  const credential: Password = { kind: 'password', username, password: secretToken(24) }
+  return config<C>({ provider, baseUrl, credential: credential as C, ...overrides })
 }
 
 /** What the input checks and the post step take from a provider's entry in the registry. */

@@ -9,8 +9,8 @@ import { DOCUMENTED_LIFETIME_SECONDS, sddcManager } from '../../src/providers/sd
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { failure, ok } from './inputs-support.ts'
-import { config, harness, jwt, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-import { expectCredentialPost, failedExchange, registryEntry } from './provider-kit.ts'
+import { harness, jwt, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { expectCredentialPost, failedExchange, passwordConfig, registryEntry } from './provider-kit.ts'
 
 type Sddc = CredentialOf<'password' | 'api-token'>
 
@@ -23,17 +23,12 @@ const LOCKOUT =
   'Do not run the job again until they are fixed: each wrong password counts toward locking the account ' +
   '(vCenter Single Sign-On locks it after a few, Broadcom KB 326186).'
 
-function passwordConfig(overrides: Partial<Config<Sddc>> = {}): Config<Sddc> {
-  return config<Sddc>({
-    provider: 'sddc-manager',
-    baseUrl: SDDC,
-    credential: { kind: 'password', username: USER, password: secretToken(20) },
-    ...overrides,
-  })
+function sddcConfig(overrides: Partial<Config<Sddc>> = {}): Config<Sddc> {
+  return passwordConfig<Sddc>('sddc-manager', SDDC, USER, overrides)
 }
 
 const apiKeyConfig = (overrides: Partial<Config<Sddc>> = {}): Config<Sddc> =>
-  passwordConfig({ credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
+  sddcConfig({ credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
@@ -62,7 +57,7 @@ function onRevoke(seen: Seen[]) {
     .reply(recorder(seen, () => [204]))
 }
 
-async function failureOf(reply: Reply, cfg: Config<Sddc> = passwordConfig({ maxAttempts: 4 })) {
+async function failureOf(reply: Reply, cfg: Config<Sddc> = sddcConfig({ maxAttempts: 4 })) {
   nock.cleanAll()
   const seen: Seen[] = []
   onTokens(seen, () => reply)
@@ -73,7 +68,7 @@ async function failureOf(reply: Reply, cfg: Config<Sddc> = passwordConfig({ maxA
 
 describe('sddc-manager: the token pair', () => {
   it('posts the user name and password in a JSON body to /v1/tokens, and reads the pair', async () => {
-    const cfg = passwordConfig()
+    const cfg = sddcConfig()
     const h = harness(cfg)
     const seen: Seen[] = []
     const { accessToken, id, body } = pair()
@@ -115,14 +110,14 @@ describe('sddc-manager: the token pair', () => {
   })
 
   it.each([200, 201, 202])('takes HTTP %i with a token pair (the specs say 201, the guide shows 200)', async (status) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const { accessToken } = pair()
     onTokens([], () => [status, { accessToken, refreshToken: { id: randomUUID() } }])
     expect((await sddcManager.exchange(h.context)).accessToken).toBe(accessToken)
   })
 
   it('uses the root of the url, with its port', async () => {
-    const h = harness(passwordConfig({ baseUrl: 'https://sddc-manager.example.com:8443' }))
+    const h = harness(sddcConfig({ baseUrl: 'https://sddc-manager.example.com:8443' }))
     const seen: Seen[] = []
     nock('https://sddc-manager.example.com:8443')
       .post(TOKENS)
@@ -147,7 +142,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
     ['no exp claim', pair(claims(USER, { exp: undefined })).accessToken, 'has no usable expiry claim (exp)'],
     ['a token that is no JWT', secretToken(48), 'is not a JWT, so it does not say when it expires'],
   ])('%s: the documented hour, with a warning that says so', async (_name, accessToken, why) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     onTokens([], () => [201, { accessToken, refreshToken: { id: randomUUID() } }])
     const result = await sddcManager.exchange(h.context)
     expect(result.expiresIn).toBe(3600)
@@ -156,7 +151,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
   })
 
   it('an exp already past fails the step, and the new refresh token is revoked at once, with one try', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
+    const h = harness(sddcConfig({ maxAttempts: 3 }))
     const exp = nowSeconds() - 60
     const { accessToken, id, body } = pair(claims(USER, { exp }))
     onTokens([], () => [201, body])
@@ -177,7 +172,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
   })
 
   it('an exp over ten years away fails the step, the refresh token revoked', async () => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const { id, body } = pair(claims(USER, { exp: nowSeconds() + 315_360_000 + 60 }))
     onTokens([], () => [201, body])
     const revoked: Seen[] = []
@@ -190,7 +185,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
 
 describe('sddc-manager: odd 2xx answers', () => {
   it('an HTML page instead of a pair', async () => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     onTokens([], () => [200, '<!doctype html><html><head><title>Sign in</title></head></html>', { 'Content-Type': 'text/html' }])
     expect((await rejectionOf(sddcManager.exchange(h.context))).message).toBe(
       'SDDC Manager (sddc-manager.example.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; ' +
@@ -207,7 +202,7 @@ describe('sddc-manager: odd 2xx answers', () => {
     ['a refresh token id with a quote', (token: string) => ({ accessToken: token, refreshToken: { id: 'abc"defgh' } }), 'without a usable'],
     ['a refresh token id too short', (token: string) => ({ accessToken: token, refreshToken: { id: 'abc' } }), 'without a usable'],
   ])('%s: an error naming the fields, every token masked first', async (_name, answer, message) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const { accessToken, id } = pair()
     onTokens([], () => [201, answer(accessToken, id)])
     const revoked: Seen[] = []
@@ -223,7 +218,7 @@ describe('sddc-manager: odd 2xx answers', () => {
     ['a body cut inside the refresh token id', (json: string) => json.slice(0, json.indexOf('"id"') + 20)],
     ['a body cut inside the access token', (json: string) => json.slice(0, json.indexOf('"accessToken"') + 60)],
   ])('%s: fails without quoting it, what came of either token masked first', async (_name, mangle) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const accessToken = jwt(claims())
     const id = secretToken(36)
     const mangled = mangle(JSON.stringify({ accessToken, refreshToken: { id } }))
@@ -274,7 +269,7 @@ describe('sddc-manager: refusals', () => {
     ['password', 409, 'Conflict', 'Check url and username and password.'],
     ['api-token', 409, 'Conflict', 'Check url and api-token.'],
   ])('%s, HTTP %i: quotes message and remediationMessage, names the inputs, and sends it once', async (kind, status, text, advice) => {
-    const cfg = kind === 'password' ? passwordConfig({ maxAttempts: 4 }) : apiKeyConfig({ maxAttempts: 4 })
+    const cfg = kind === 'password' ? sddcConfig({ maxAttempts: 4 }) : apiKeyConfig({ maxAttempts: 4 })
     const { error, seen, h } = await failureOf([status, sddcError('Invalid credentials.', 'Check the credentials and try again.')], cfg)
     expect(seen).toHaveLength(1)
     expect(h.sleeps).toEqual([])
@@ -298,7 +293,7 @@ describe('sddc-manager: refusals', () => {
   })
 
   it('redacts a password or an API key the message echoes', async () => {
-    const password = passwordConfig({ credential: { kind: 'password', username: USER, password: secretToken(20) } })
+    const password = sddcConfig({ credential: { kind: 'password', username: USER, password: secretToken(20) } })
     const { password: secret } = password.credential as CredentialOf<'password'>
     const echoed = await failureOf([400, sddcError(`Invalid password ${secret} for ${USER}`)], password)
     expect(leakedPieces(echoed.printed, secret, 4)).toEqual([])
@@ -319,7 +314,7 @@ describe('sddc-manager: refusals', () => {
   })
 
   it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const seen: Seen[] = []
     onTokens(seen, () => [302, '', { Location: 'https://login.example.com/' }])
     nock('https://login.example.com').post('/').optionally().reply(201, pair().body)
@@ -331,7 +326,7 @@ describe('sddc-manager: refusals', () => {
   })
 
   it('retries a 429 with the same body and succeeds', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
+    const h = harness(sddcConfig({ maxAttempts: 3 }))
     const seen: Seen[] = []
     const { accessToken, body } = pair()
     let calls = 0
@@ -343,7 +338,7 @@ describe('sddc-manager: refusals', () => {
   })
 
   it.each([500, 503])('after every try of HTTP %i says SDDC Manager is busy, not that the credentials are wrong', async (status) => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
+    const h = harness(sddcConfig({ maxAttempts: 3 }))
     const seen: Seen[] = []
     onTokens(seen, () => [status, sddcError('try later')], 3)
     const error = await rejectionOf(sddcManager.exchange(h.context))
@@ -354,7 +349,7 @@ describe('sddc-manager: refusals', () => {
   })
 
   it('passes a network failure on, after its retries', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 2 }))
+    const h = harness(sddcConfig({ maxAttempts: 2 }))
     nock(SDDC).post(TOKENS).times(2).replyWithError(networkError('ECONNRESET'))
     const error = await rejectionOf(sddcManager.exchange(h.context))
     expect(error).toBeInstanceOf(RequestError)

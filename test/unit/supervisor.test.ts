@@ -1,14 +1,13 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import { describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { supervisor } from '../../src/providers/supervisor.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-
-type Password = CredentialOf<'password'>
+import { passwordConfig, type Password } from './provider-kit.ts'
+import { harness, jwt, recorder, rejectionOf, type Reply, type Seen } from './helpers.ts'
 
 const SUPERVISOR = 'https://supervisor.example.com'
 const LOGIN_PATH = '/wcp/login'
@@ -18,19 +17,8 @@ const USER = 'devops@vsphere.local'
 const CHECK_URL = "Check url: the Supervisor's address, e.g. https://supervisor.example.com."
 const ASSUMED = 'assuming the documented 10 hours, so expires-at is an estimate: the token may end sooner.'
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
-
 function supervisorConfig(overrides: Partial<Config<Password>> = {}): Config<Password> {
-  return config({
-    provider: 'supervisor',
-    baseUrl: SUPERVISOR,
-    credential: { kind: 'password', username: USER, password: secretToken(24) },
-    ...overrides,
-  })
+  return passwordConfig('supervisor', SUPERVISOR, USER, overrides)
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
