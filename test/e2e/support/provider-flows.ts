@@ -61,6 +61,27 @@ export function expectNoCredentialInUrls(server: FlaggingEmulator, ...credential
   expect(server.credentialsInUrl).toEqual([])
 }
 
+/**
+ * The credential went only in JSON bodies: every request to `route` went to `path` with exactly
+ * `body` as its JSON, sent as JSON (content-type and accept) with no Authorization header; and no
+ * request carried a piece of any of `secrets` in its URL.
+ */
+export function expectCredentialInJsonOnly(
+  server: FlaggingEmulator,
+  route: string,
+  path: string,
+  body: Record<string, string>,
+  secrets: (string | undefined)[],
+): void {
+  expectNoCredentialInUrls(server, ...secrets)
+  for (const request of server.requestsTo(route)) {
+    expect(request.url).toBe(path)
+    expect(request.json).toEqual(body)
+    expect(request.headers).toMatchObject({ 'content-type': 'application/json', accept: 'application/json' })
+    expect(request.headers.authorization).toBeUndefined()
+  }
+}
+
 /** The main step failed with one error and published nothing; the post step succeeded with nothing to revoke. */
 export function expectNothingIssued(job: JobResult): void {
   expect(job.main.exitCode).toBe(1)
@@ -183,6 +204,13 @@ export async function jobThroughProxy<S extends EmulatorServer>(
   expect(job.post!.exitCode).toBe(0)
   expect(job.post!.warnings).toEqual([])
   return job
+}
+
+/** Every CONNECT (one at least) went to the host and was established, and every request the emulator received named the host (SNI). */
+export function expectEveryRequestTunnelled<S extends EmulatorServer>(behind: Proxied<S>): void {
+  expect(behind.proxy.tunnels.length).toBeGreaterThan(0)
+  expect(behind.proxy.tunnels.every((tunnel) => tunnel.target === behind.target && tunnel.status === 200)).toBe(true)
+  expect(behind.server.requests.map((request) => request.servername)).toEqual(behind.server.requests.map(() => behind.host))
 }
 
 /**
