@@ -27,6 +27,8 @@ shareEmulators(async () => [(aria = await new AriaEmulator().start())])
 const inputs = (server: AriaEmulator, extra: Record<string, string>) =>
   flows.reaching(server, { provider: 'aria-automation', 'api-token': server.refreshToken }, extra)
 
+const subject = { server: () => aria, inputs }
+
 /** Inputs for the password login instead of the API token. */
 function passwordInputs(server: AriaEmulator, extra: Record<string, string> = {}): Record<string, string> {
   return inputs(server, { 'api-token': '', username: server.username, password: server.password, ...extra })
@@ -195,25 +197,17 @@ describe('Aria Automation: refusals', () => {
     expect(job.post!.warnings).toEqual([])
   })
 
-  flows.itRefusesBeforeAnyRequest(
-    () => aria,
-    (extra) => inputs(aria, extra),
+  flows.itRefusesBeforeAnyRequest(subject, [
+    ['org', { org: 'acme' }, /^Input 'org': is not used by provider aria-automation/],
     [
-      ['org', { org: 'acme' }, /^Input 'org': is not used by provider aria-automation/],
-      [
-        'client-id',
-        { 'client-id': 'app', 'client-secret': flows.MADE_UP_SECRET, 'api-token': '' },
-        /^Input 'client-id': client-id and client-secret are not used/,
-      ],
-      ['url', { url: '' }, /^Input 'url': is required for provider aria-automation/],
+      'client-id',
+      { 'client-id': 'app', 'client-secret': flows.MADE_UP_SECRET, 'api-token': '' },
+      /^Input 'client-id': client-id and client-secret are not used/,
     ],
-  )
+    ['url', { url: '' }, /^Input 'url': is required for provider aria-automation/],
+  ])
 
-  flows.itDistrustsThePrivateCa(
-    () => aria,
-    (extra) => inputs(aria, extra),
-    /ca-certificate/,
-  )
+  flows.itDistrustsThePrivateCa(subject, /ca-certificate/)
 })
 
 describe('Aria Automation with a username and password', () => {
@@ -311,7 +305,7 @@ describe('Aria Automation through an https_proxy', () => {
 
   it('reaches a host only the proxy can resolve; the post step sends nothing', async () => {
     const job = await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/automation-ui/` }))
-    flows.expectTunnelled(behind, 1, [['login', 200]], behind.server.refreshToken)
+    flows.expectTunnelled(behind, 1, ['login 200'], behind.server.refreshToken)
     expect(job.main.outputs['access-token']).toBe(behind.server.issued.at(-1)!.token)
   })
 
@@ -322,15 +316,7 @@ describe('Aria Automation through an https_proxy', () => {
       debug: true,
       timeoutMs: 40_000,
     })
-    flows.expectTunnelled(
-      behind,
-      1,
-      [
-        ['csp-login', 200],
-        ['login', 200],
-      ],
-      behind.server.password,
-    )
+    flows.expectTunnelled(behind, 1, ['csp-login 200', 'login 200'], behind.server.password)
     expectApiTokenKept(result, behind.server)
   })
 })

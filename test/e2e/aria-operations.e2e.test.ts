@@ -17,6 +17,8 @@ shareEmulators(async () => [(ops = await new AriaOperationsEmulator().start())])
 const inputs = (server: AriaOperationsEmulator, extra: Record<string, string> = {}) =>
   flows.reaching(server, { provider: 'aria-operations', ...flows.passwordOf(server) }, extra)
 
+const subject = { server: () => ops, inputs }
+
 /** Every acquire carried the credentials in its JSON body (authSource only when given), none any piece of them in a URL. */
 const expectCredentialsInBodyOnly = (server: AriaOperationsEmulator, expected: Record<string, string>) =>
   flows.expectCredentialInJsonOnly(server, 'acquire', OPS_ACQUIRE_PATH, expected, [server.password, server.sourcePassword])
@@ -185,25 +187,16 @@ describe('Aria Operations: refusals', () => {
   })
 
   flows.itDistrustsThePrivateCa(
-    () => ops,
-    (extra) => inputs(ops, extra),
+    subject,
     /^Aria Operations token request for ci-deployer at 127\.0\.0\.1:\d+ failed: the server's TLS certificate is not trusted .*ca-certificate/,
   )
 
-  flows.itRefusesBeforeAnyRequest(
-    () => ops,
-    (extra) => inputs(ops, extra),
-    [
-      [
-        'org',
-        { org: 'acme' },
-        /^Input 'org': is not used by provider aria-operations: Aria Operations has no organizations\. Remove org\.$/,
-      ],
-      ['api-token', { 'api-token': flows.MADE_UP_SECRET }, /^Input 'api-token': api-token is not used by provider aria-operations/],
-      ['password', { password: '' }, /^Input 'password': is required when username is given/],
-      ['url', { url: '' }, /^Input 'url': is required for provider aria-operations/],
-    ],
-  )
+  flows.itRefusesBeforeAnyRequest(subject, [
+    ['org', { org: 'acme' }, /^Input 'org': is not used by provider aria-operations: Aria Operations has no organizations\. Remove org\.$/],
+    ['api-token', { 'api-token': flows.MADE_UP_SECRET }, /^Input 'api-token': api-token is not used by provider aria-operations/],
+    ['password', { password: '' }, /^Input 'password': is required when username is given/],
+    ['url', { url: '' }, /^Input 'url': is required for provider aria-operations/],
+  ])
 })
 
 describe('Aria Operations through an https_proxy', () => {
@@ -211,14 +204,6 @@ describe('Aria Operations through an https_proxy', () => {
 
   it('reaches a host only the proxy can resolve, the acquire and the release both', async () => {
     await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/ui/` }))
-    flows.expectTunnelled(
-      behind,
-      2,
-      [
-        ['acquire', 200],
-        ['release', 200],
-      ],
-      behind.server.password,
-    )
+    flows.expectTunnelled(behind, 2, ['acquire 200', 'release 200'], behind.server.password)
   })
 })

@@ -18,6 +18,8 @@ shareEmulators(async () => [(sddc = await new SddcManagerEmulator().start())])
 const inputs = (server: SddcManagerEmulator, extra: Record<string, string> = {}) =>
   flows.reaching(server, { provider: 'sddc-manager', ...flows.passwordOf(server) }, extra)
 
+const subject = { server: () => sddc, inputs }
+
 /** Every token request carried its credential in the JSON body, and no request any piece of one in its URL. */
 const expectCredentialsInBodyOnly = (server: SddcManagerEmulator, credential: Record<string, string>) =>
   flows.expectCredentialInJsonOnly(server, 'tokens', SDDC_TOKENS_PATH, credential, [credential.password, credential.apiKey])
@@ -171,27 +173,19 @@ describe('SDDC Manager: refusals', () => {
     expect(sddc.requestsTo('tokens')).toHaveLength(2)
   })
 
-  flows.itRefusesBeforeAnyRequest(
-    () => sddc,
-    (extra) => inputs(sddc, extra),
+  flows.itRefusesBeforeAnyRequest(subject, [
+    ['org', { org: 'acme' }, /^Input 'org': is not used by provider sddc-manager: SDDC Manager has no organizations\. Remove org\.$/],
     [
-      ['org', { org: 'acme' }, /^Input 'org': is not used by provider sddc-manager: SDDC Manager has no organizations\. Remove org\.$/],
-      [
-        'api-token beside the password',
-        { 'api-token': flows.MADE_UP_SECRET },
-        /^Input 'api-token': give either username and password, or api-token, not both/,
-      ],
-      ['no password', { password: '' }, /^Input 'password': is required when username is given/],
-      ['auth-source', { 'auth-source': 'corp.example' }, /^Input 'auth-source': is not used by provider sddc-manager/],
-      ['url', { url: '' }, /^Input 'url': is required for provider sddc-manager/],
+      'api-token beside the password',
+      { 'api-token': flows.MADE_UP_SECRET },
+      /^Input 'api-token': give either username and password, or api-token, not both/,
     ],
-  )
+    ['no password', { password: '' }, /^Input 'password': is required when username is given/],
+    ['auth-source', { 'auth-source': 'corp.example' }, /^Input 'auth-source': is not used by provider sddc-manager/],
+    ['url', { url: '' }, /^Input 'url': is required for provider sddc-manager/],
+  ])
 
-  flows.itDistrustsThePrivateCa(
-    () => sddc,
-    (extra) => inputs(sddc, extra),
-    /ca-certificate/,
-  )
+  flows.itDistrustsThePrivateCa(subject, /ca-certificate/)
 })
 
 describe('SDDC Manager through an https_proxy', () => {
@@ -199,14 +193,6 @@ describe('SDDC Manager through an https_proxy', () => {
 
   it('reaches a host only the proxy can resolve, main and post, one tunnel each', async () => {
     await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/ui/` }))
-    flows.expectTunnelled(
-      behind,
-      2,
-      [
-        ['tokens', 201],
-        ['revoke', 204],
-      ],
-      behind.server.password,
-    )
+    flows.expectTunnelled(behind, 2, ['tokens 201', 'revoke 204'], behind.server.password)
   })
 })

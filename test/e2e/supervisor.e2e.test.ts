@@ -26,6 +26,8 @@ shareEmulators(async () => [(supervisor = await new SupervisorEmulator().start()
 const inputs = (server: SupervisorEmulator, extra: Record<string, string> = {}) =>
   flows.reaching(server, { provider: 'supervisor', ...flows.passwordOf(server), kubeconfig: 'true' }, extra)
 
+const subject = { server: () => supervisor, inputs }
+
 const MANIFEST = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deployed-by-ci\ndata:\n  release: "42"\n'
 
 /** The main step wrote one file in RUNNER_TEMP, its kubeconfig, mode 0600, holding the token it issued. */
@@ -194,14 +196,9 @@ describe('Supervisor: refusals and faults', () => {
     if (exitCode) expect(step.errors[0]).toMatch(/busy or unavailable|JSON that does not parse/)
   })
 
-  flows.itDistrustsThePrivateCa(
-    () => supervisor,
-    (extra) => inputs(supervisor, extra),
-    /ca-certificate/,
-    {
-      step: () => ({ runnerTemp: dirs.runnerTemp }),
-    },
-  )
+  flows.itDistrustsThePrivateCa(subject, /ca-certificate/, {
+    step: () => ({ runnerTemp: dirs.runnerTemp }),
+  })
 })
 
 describe('Supervisor through an https_proxy', () => {

@@ -20,6 +20,8 @@ const LATER_STEP = new URL('./support/vcenter-later-step.mjs', import.meta.url).
 const inputs = (server: VcenterEmulator, extra: Record<string, string> = {}) =>
   flows.reaching(server, { provider: 'vcenter', ...flows.passwordOf(server) }, extra)
 
+const subject = { server: () => vc, inputs }
+
 const basic = (server: VcenterEmulator): string => `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`
 const logins = (server: VcenterEmulator) => [
   ...server.requestsTo('api-session-create'),
@@ -276,24 +278,19 @@ describe('vCenter: refusals', () => {
     }
   })
 
-  flows.itRefusesBeforeAnyRequest(
-    () => vc,
-    (extra) => inputs(vc, extra),
+  flows.itRefusesBeforeAnyRequest(subject, [
+    ['org', { org: 'acme' }, /^Input 'org': is not used by provider vcenter/],
+    ['auth-source', { 'auth-source': 'vsphere.local' }, /^Input 'auth-source': is not used by provider vcenter/],
     [
-      ['org', { org: 'acme' }, /^Input 'org': is not used by provider vcenter/],
-      ['auth-source', { 'auth-source': 'vsphere.local' }, /^Input 'auth-source': is not used by provider vcenter/],
-      [
-        'api-token',
-        { 'api-token': flows.MADE_UP_SECRET },
-        /^Input 'api-token': api-token is not used by provider vcenter .* which takes username and password/,
-      ],
-      ['password', { password: '' }, /^Input 'password': is required when username is given/],
+      'api-token',
+      { 'api-token': flows.MADE_UP_SECRET },
+      /^Input 'api-token': api-token is not used by provider vcenter .* which takes username and password/,
     ],
-  )
+    ['password', { password: '' }, /^Input 'password': is required when username is given/],
+  ])
 
   flows.itDistrustsThePrivateCa(
-    () => vc,
-    (extra) => inputs(vc, extra),
+    subject,
     /TLS certificate is not trusted .*ca-certificate input \(1 try\)\. A vCenter's is usually from its own CA, the VMCA/,
     { title: 'without ca-certificate the VMCA-style private CA is not trusted: the error points at ca-certificate and the VMCA' },
   )
@@ -304,16 +301,7 @@ describe('vCenter through an https_proxy', () => {
 
   it('reaches a host only the proxy can resolve, in main and post; one tunnel a step', async () => {
     await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/ui/` }))
-    flows.expectTunnelled(
-      behind,
-      2,
-      [
-        ['api-session-create', 201],
-        ['api-session-get', 200],
-        ['api-session-delete', 204],
-      ],
-      behind.server.password,
-    )
+    flows.expectTunnelled(behind, 2, ['api-session-create 201', 'api-session-get 200', 'api-session-delete 204'], behind.server.password)
     expect(behind.server.liveSessions()).toEqual([])
   })
 })

@@ -244,12 +244,10 @@ describe('VCF Automation rotation', () => {
 describe('VCF Automation network', () => {
   const proxied = flows.behindProxy('vcfa.example.test', (names) => new VcfaEmulator({ names }).start())
 
-  flows.itDistrustsThePrivateCa(
-    () => vcfa,
-    (extra) => inputs(vcfa, { 'api-token': vcfa.providerToken, ...extra }),
-    /TLS certificate is not trusted .*ca-certificate/,
-    { title: 'a private CA is trusted only through ca-certificate' },
-  )
+  flows.itDistrustsThePrivateCa({ server: () => vcfa, inputs }, /TLS certificate is not trusted .*ca-certificate/, {
+    title: 'a private CA is trusted only through ca-certificate',
+    extra: () => ({ 'api-token': vcfa.providerToken }),
+  })
 
   it('through an https_proxy to a host only the proxy can resolve, main and post step', async () => {
     const { server: behind, proxy, url } = proxied

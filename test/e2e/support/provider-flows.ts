@@ -105,45 +105,49 @@ export function expectExpiry(outputs: Record<string, string>, before: number, li
   expect(Date.parse(outputs['expires-at'])).toBeGreaterThanOrEqual(before + (expiresIn - 1) * 1000)
 }
 
+/** A provider file's emulator as the shared tests take it: the file's shared one (started before the tests), and inputs that reach one like it. */
+export interface Subject<S extends EmulatorServer> {
+  server(): S
+  inputs(server: S, extra?: Record<string, string>): Record<string, string>
+}
+
 /** A row of itRefusesBeforeAnyRequest: the inputs changed, and the error they must get. */
 export type InputErrorCase = [name: string, extra: Record<string, string>, message: RegExp]
 
 /**
  * The test `<name>: an input error before any request` for each row: the step fails with the row's
  * message as its first error, the emulator received nothing, and the leak scan (MADE_UP_SECRET too)
- * is clean. `server` is the file's shared emulator, `inputs` reach it.
+ * is clean.
  */
-export function itRefusesBeforeAnyRequest(
-  server: () => EmulatorServer,
-  inputs: (extra: Record<string, string>) => Record<string, string>,
-  cases: InputErrorCase[],
-): void {
+export function itRefusesBeforeAnyRequest<S extends EmulatorServer>(subject: Subject<S>, cases: InputErrorCase[]): void {
   it.each(cases)('%s: an input error before any request', async (_name, extra, message) => {
-    const step = await runStep({ inputs: inputs(extra) })
-    scan(server(), step, [MADE_UP_SECRET])
+    const server = subject.server()
+    const step = await runStep({ inputs: subject.inputs(server, extra) })
+    scan(server, step, [MADE_UP_SECRET])
     expect(step.exitCode).toBe(1)
     expect(step.errors[0]).toMatch(message)
-    expect(server().requests).toEqual([])
+    expect(server.requests).toEqual([])
   })
 }
 
 /**
  * The test `title`: with ca-certificate empty, the emulator's private CA is not trusted; the step
- * fails with `message`, and no request arrives (the TLS handshake fails first).
+ * fails with `message`, and no request arrives (the TLS handshake fails first). `extra`: inputs
+ * beside it; `step`: step options beside the inputs (a shared RUNNER_TEMP, say).
  */
-export function itDistrustsThePrivateCa(
-  server: () => EmulatorServer,
-  inputs: (extra: Record<string, string>) => Record<string, string>,
+export function itDistrustsThePrivateCa<S extends EmulatorServer>(
+  subject: Subject<S>,
   message: RegExp,
-  options: { title?: string; step?: () => Omit<StepOptions, 'inputs'> } = {},
+  options: { title?: string; extra?: () => Record<string, string>; step?: () => Omit<StepOptions, 'inputs'> } = {},
 ): void {
   const title = options.title ?? 'without ca-certificate the private CA is not trusted: the error points at ca-certificate, nothing is sent'
   it(title, async () => {
-    const step = await runStep({ ...options.step?.(), inputs: inputs({ 'ca-certificate': '' }) })
-    scan(server(), step)
+    const server = subject.server()
+    const step = await runStep({ ...options.step?.(), inputs: subject.inputs(server, { ...options.extra?.(), 'ca-certificate': '' }) })
+    scan(server, step)
     expect(step.exitCode).toBe(1)
     expect(step.errors[0]).toMatch(message)
-    expect(server().requests).toEqual([])
+    expect(server.requests).toEqual([])
   })
 }
 
@@ -215,18 +219,13 @@ export function expectEveryRequestTunnelled<S extends EmulatorServer>(behind: Pr
 
 /**
  * What went through the proxy: `tunnels` CONNECTs, each to the host and established; the emulator's
- * requests, in order, by route and status, each for the host's name (SNI); and `secret` nowhere in
+ * requests, in order, as `<route> <status>`, each for the host's name (SNI); and `secret` nowhere in
  * what the proxy saw.
  */
-export function expectTunnelled<S extends EmulatorServer>(
-  behind: Proxied<S>,
-  tunnels: number,
-  requests: [route: string, status: number][],
-  secret: string,
-): void {
+export function expectTunnelled<S extends EmulatorServer>(behind: Proxied<S>, tunnels: number, requests: string[], secret: string): void {
   expect(behind.proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual(Array(tunnels).fill([behind.target, 200]))
-  expect(behind.server.requests.map((request) => [request.route, request.servername, request.status])).toEqual(
-    requests.map(([route, status]) => [route, behind.host, status]),
+  expect(behind.server.requests.map((request) => [`${request.route} ${request.status}`, request.servername])).toEqual(
+    requests.map((request) => [request, behind.host]),
   )
   expect(JSON.stringify(behind.proxy.tunnels)).not.toContain(secret)
 }
