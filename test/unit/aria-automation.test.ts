@@ -6,7 +6,17 @@ import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
 import { leakedPieces } from './fake-core.ts'
 import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen, networkError } from './helpers.ts'
-import { apiTokenConfig, type ApiToken, expectCredentialPost, failedExchange, registryEntry, tokenOf } from './provider-kit.ts'
+import {
+  apiTokenConfig,
+  type ApiToken,
+  expectCredentialPost,
+  failedExchange,
+  failedOnce,
+  itTakesProxyPagesRedirectsAnd429s,
+  onPost,
+  registryEntry,
+  tokenOf,
+} from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
 const LOGIN_PATH = '/iaas/api/login'
@@ -42,18 +52,16 @@ function answer(tokenClaims: Record<string, unknown> = claims(), tokenType: unkn
   return { token, body: { tokenType, token } }
 }
 
-function onLogin(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(ARIA).post(LOGIN_PATH).query(true).times(times).reply(recorder(seen, reply))
+const onLogin = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(ARIA, LOGIN_PATH, seen, reply, times)
+
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { token, body } = answer()
+  return { accessToken: token, reply: [200, body] }
 }
 
-async function failureOf(reply: Reply, cfg = ariaConfig({ maxAttempts: 4 })) {
-  nock.cleanAll()
-  const seen: Seen[] = []
-  onLogin(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(ARIA).post(LOGIN_PATH).optionally().reply(200, answer().body)
-  return { ...(await failedExchange(ariaAutomation, cfg)), seen }
-}
+const EXCHANGE = { provider: ariaAutomation, config: ariaConfig, origin: ARIA, path: LOGIN_PATH, success, title: 'Aria Automation' }
+const failureOf = (reply: Reply, config?: ReturnType<typeof EXCHANGE.config>) => failedOnce(EXCHANGE, reply, { config })
 
 describe('aria-automation: the exchange', () => {
   it('posts the API token in a JSON body to /iaas/api/login, never in the URL, and reads the answer', async () => {
@@ -270,36 +278,7 @@ describe('aria-automation: refusals', () => {
     expect(tail.printed).toContain('Invalid refresh token: xxxxx...*** (serverErrorId')
   })
 
-  it('an HTML page from a proxy is named by its title', async () => {
-    const { error, seen } = await failureOf([403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
-    expect(seen).toHaveLength(1)
-    expect(error.message).toMatch(
-      /^Aria Automation token request failed: HTTP 403 Forbidden, an HTML page \("Access denied"\) instead of an API answer/,
-    )
-  })
-
-  it('says a redirect is not followed, and does not follow it', async () => {
-    const seen: Seen[] = []
-    onLogin(seen, () => [302, '', { Location: 'https://login.example.com/' }])
-    nock('https://login.example.com').post('/').optionally().reply(200, answer().body)
-    const { error } = await failedExchange(ariaAutomation, ariaConfig())
-    expect(seen).toHaveLength(1)
-    expect(error.message).toBe(
-      'Aria Automation token request failed: HTTP 302 Found, empty body (1 try). Aria Automation answered with a redirect, which the action does not follow for a credential; check url.',
-    )
-  })
-
-  it('retries 429 and succeeds', async () => {
-    const h = harness(ariaConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    const { token, body } = answer()
-    let calls = 0
-    onLogin(seen, () => (++calls === 1 ? [429, serviceError(429, 'Too many requests')] : [200, body]), 2)
-    expect((await ariaAutomation.exchange(h.context)).accessToken).toBe(token)
-    expect(seen).toHaveLength(2)
-    expect(seen[1].body).toBe(seen[0].body)
-    expect(h.sleeps).toHaveLength(1)
-  })
+  itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, serviceError(429, 'Too many requests')])
 
   it.each([500, 503])('after every try of HTTP %i says Aria Automation is busy, not that the token is wrong', async (status) => {
     const seen: Seen[] = []

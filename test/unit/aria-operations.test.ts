@@ -6,11 +6,17 @@ import { InputError, ProviderError, UntrustedStateError } from '../../src/errors
 import { RequestError } from '../../src/http/request.ts'
 import { ariaOperations, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-operations.ts'
 import type { RevokeContext } from '../../src/providers/types.ts'
-import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { harness, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import { failure, ok } from './inputs-support.ts'
-import { passwordConfig, revokeContext as kitRevokeContext, type Password } from './provider-kit.ts'
+import {
+  failedOnce,
+  itTakesProxyPagesRedirectsAnd429s,
+  onPost,
+  passwordConfig,
+  revokeContext as kitRevokeContext,
+  type Password,
+} from './provider-kit.ts'
 
 const OPS = 'https://ops.example.com'
 const ACQUIRE = '/suite-api/api/auth/token/acquire'
@@ -33,24 +39,21 @@ function answer(token = opsToken(), ...validity: unknown[]) {
   return { token, body: { token, validity: expiry, expiresAt: 'Friday, August 5, 2016 6:22:05 PM UTC', roles: ['Administrator'] } }
 }
 
-function onAcquire(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(OPS).post(ACQUIRE).query(true).times(times).reply(recorder(seen, reply))
-}
+const onAcquire = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(OPS, ACQUIRE, seen, reply, times)
 
 function onRelease(seen: Seen[], reply: (request: Seen) => Reply, times = 1) {
   return nock(OPS).post(RELEASE).times(times).reply(recorder(seen, reply))
 }
 
-async function failureOf(reply: Reply, cfg = opsConfig({ maxAttempts: 4 })) {
-  nock.cleanAll()
-  const h = harness(cfg)
-  const seen: Seen[] = []
-  onAcquire(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(OPS).post(ACQUIRE).optionally().reply(200, answer().body)
-  const error = await rejectionOf(ariaOperations.exchange(h.context))
-  return { error, seen, h, printed: describeError(error, h.secrets) }
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { token, body } = answer()
+  return { accessToken: token, reply: [200, body] }
 }
+
+const WHO = 'Aria Operations token request for ci-deployer'
+const EXCHANGE = { provider: ariaOperations, config: opsConfig, origin: OPS, path: ACQUIRE, success, who: WHO, title: 'Aria Operations' }
+const failureOf = (reply: Reply, config?: ReturnType<typeof EXCHANGE.config>) => failedOnce(EXCHANGE, reply, { config })
 
 describe('aria-operations: the acquire', () => {
   it('posts the name and password as JSON, asks for JSON, and reads the answer', async () => {
@@ -189,33 +192,7 @@ describe('aria-operations: refusals of the acquire', () => {
     expect(printed).toContain('HTTP 401 Unauthorized: Bad password *** for ci-deployer')
   })
 
-  it('an HTML page from a proxy is named by its title', async () => {
-    const { error } = await failureOf([403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
-    expect(error.message).toMatch(/failed: HTTP 403 Forbidden, an HTML page \("Access denied"\) instead of an API answer/)
-  })
-
-  it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(opsConfig())
-    const seen: Seen[] = []
-    onAcquire(seen, () => [302, '', { Location: 'https://login.example.com/' }])
-    nock('https://login.example.com').post('/').optionally().reply(200, answer().body)
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
-    expect(seen).toHaveLength(1)
-    expect(error.message).toMatch(
-      /HTTP 302 Found, empty body \(1 try\)\. Aria Operations answered with a redirect, which the action does not follow/,
-    )
-  })
-
-  it('retries a 429 with the same body and succeeds', async () => {
-    const h = harness(opsConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    const { token, body } = answer()
-    let calls = 0
-    onAcquire(seen, () => (++calls === 1 ? [429, { message: 'Too many requests' }, { 'Retry-After': '1' }] : [200, body]), 2)
-    expect((await ariaOperations.exchange(h.context)).accessToken).toBe(token)
-    expect(seen.map((request) => request.body)).toEqual([seen[0].body, seen[0].body])
-    expect(h.sleeps).toHaveLength(1)
-  })
+  itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, { message: 'Too many requests' }, { 'Retry-After': '1' }])
 
   it.each([500, 503])('after every try of HTTP %i says Aria Operations is busy, not that the login is wrong', async (status) => {
     const h = harness(opsConfig({ maxAttempts: 3 }))

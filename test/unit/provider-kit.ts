@@ -4,13 +4,14 @@
  * file adds its routes (nock, each recording what it saw: `recorder` in helpers.ts) and reads as
  * tables of cases on these; CONTRIBUTING's "Adding a provider" shows one.
  */
-import { expect } from 'vitest'
+import nock from 'nock'
+import { expect, it } from 'vitest'
 import type { Config, Credential, CredentialKind, CredentialOf } from '../../src/config.ts'
 import { createHttp } from '../../src/http/request.ts'
 import { loadAllProviders } from '../../src/providers/index.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
 import { describeError, Secrets } from '../../src/secrets.ts'
-import { config, harness, rejectionOf, secretToken, type Harness, type Seen } from './helpers.ts'
+import { config, harness, recorder, rejectionOf, secretToken, type Harness, type Reply, type Seen } from './helpers.ts'
 
 export type ApiToken = CredentialOf<'api-token'>
 export type Password = CredentialOf<'password'>
@@ -68,6 +69,91 @@ export async function failedExchange<K extends CredentialKind>(
   const h = harness(cfg)
   const error = await rejectionOf(provider.exchange(h.context))
   return { error, printed: describeError(error, h.secrets), h }
+}
+
+/** A POST route (any query string) that records each request in `seen` and answers with `reply`, `times` times. */
+export function onPost(origin: string, path: string, seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
+  return nock(origin).post(path).query(true).times(times).reply(recorder(seen, reply))
+}
+
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** A provider's exchange as the shared tests take it (itTakesProxyPagesRedirectsAnd429s). */
+export interface ExchangeSubject<K extends CredentialKind> {
+  provider: Provider<K>
+  config(overrides?: Partial<Config<CredentialOf<K>>>): Config<CredentialOf<K>>
+  /** The POST that carries the credential. */
+  origin: string
+  path: string
+  /** A successful answer of that route, and the access token in it. */
+  success(): { accessToken: string; reply: Reply }
+  /** How its failure messages name it, and how they begin (`<who> failed: `; default `<title> token request`). */
+  title: string
+  who?: string
+}
+
+/**
+ * The exchange against its credential route answering `reply` once (recorded in `seen`): a retry
+ * would find a success, which the test sees as a second request. Routes set before are dropped (a
+ * test may call it twice); `routes` sets others beside it. The config: `config`, or the subject's
+ * with 4 tries. Fails the test if the exchange succeeds.
+ */
+export async function failedOnce<K extends CredentialKind>(
+  subject: ExchangeSubject<K>,
+  reply: Reply,
+  options: { config?: Config<CredentialOf<K>>; routes?: () => void } = {},
+): Promise<FailedExchange & { seen: Seen[] }> {
+  nock.cleanAll()
+  options.routes?.()
+  const seen: Seen[] = []
+  onPost(subject.origin, subject.path, seen, () => reply)
+  nock(subject.origin)
+    .post(subject.path)
+    .optionally()
+    .reply(() => subject.success().reply)
+  return { ...(await failedExchange(subject.provider, options.config ?? subject.config({ maxAttempts: 4 }))), seen }
+}
+
+/**
+ * The answers every exchange meets the same way: an HTML page from a proxy (named by its title, not
+ * retried), a redirect (not followed: the credential stays home), and a 429 with `busy` as its
+ * answer (retried with the same body, after one sleep).
+ */
+export function itTakesProxyPagesRedirectsAnd429s<K extends CredentialKind>(subject: ExchangeSubject<K>, busy: Reply): void {
+  const { provider } = subject
+  const route = { origin: subject.origin, path: subject.path }
+  const failed = (message: string) => new RegExp(`^${escaped(subject.who ?? `${subject.title} token request`)} failed: ${message}`)
+
+  it('an HTML page from a proxy is named by its title', async () => {
+    const { error, seen } = await failedOnce(subject, [403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
+    expect(seen).toHaveLength(1)
+    expect(error.message).toMatch(failed('HTTP 403 Forbidden, an HTML page \\("Access denied"\\) instead of an API answer'))
+  })
+
+  it('says a redirect is not followed, and does not follow it', async () => {
+    const seen: Seen[] = []
+    onPost(route.origin, route.path, seen, () => [302, '', { Location: 'https://login.example.com/' }])
+    nock('https://login.example.com')
+      .post('/')
+      .optionally()
+      .reply(() => subject.success().reply)
+    const { error } = await failedExchange(provider, subject.config())
+    expect(seen).toHaveLength(1)
+    const redirect = `${escaped(subject.title)} answered with a redirect, which the action does not follow for a credential; check url\\.$`
+    expect(error.message).toMatch(failed(`HTTP 302 Found, empty body \\(1 try\\)\\. ${redirect}`))
+  })
+
+  it('retries a 429 with the same body and succeeds', async () => {
+    const h = harness(subject.config({ maxAttempts: 3 }))
+    const seen: Seen[] = []
+    const { accessToken, reply } = subject.success()
+    let calls = 0
+    onPost(route.origin, route.path, seen, () => (++calls === 1 ? busy : reply), 2)
+    expect((await provider.exchange(h.context)).accessToken).toBe(accessToken)
+    expect(seen).toHaveLength(2)
+    expect(seen[1].body).toBe(seen[0].body)
+    expect(h.sleeps).toHaveLength(1)
+  })
 }
 
 /**

@@ -10,7 +10,14 @@ import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { failure, ok } from './inputs-support.ts'
 import { harness, jwt, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-import { expectCredentialPost, failedExchange, passwordConfig, registryEntry } from './provider-kit.ts'
+import {
+  expectCredentialPost,
+  failedOnce,
+  itTakesProxyPagesRedirectsAnd429s,
+  onPost,
+  passwordConfig,
+  registryEntry,
+} from './provider-kit.ts'
 
 type Sddc = CredentialOf<'password' | 'api-token'>
 
@@ -44,9 +51,7 @@ function pair(tokenClaims: Record<string, unknown> = claims()) {
   return { accessToken, id, body: { accessToken, refreshToken: { id } } }
 }
 
-function onTokens(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(SDDC).post(TOKENS).query(true).times(times).reply(recorder(seen, reply))
-}
+const onTokens = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(SDDC, TOKENS, seen, reply, times)
 
 /** The revocation of a pair issued to a step that then failed: recorded, answered 204. */
 function onRevoke(seen: Seen[]) {
@@ -57,14 +62,14 @@ function onRevoke(seen: Seen[]) {
     .reply(recorder(seen, () => [204]))
 }
 
-async function failureOf(reply: Reply, cfg: Config<Sddc> = sddcConfig({ maxAttempts: 4 })) {
-  nock.cleanAll()
-  const seen: Seen[] = []
-  onTokens(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(SDDC).post(TOKENS).optionally().reply(201, pair().body)
-  return { ...(await failedExchange(sddcManager, cfg)), seen }
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { accessToken, body } = pair()
+  return { accessToken, reply: [201, body] }
 }
+
+const EXCHANGE = { provider: sddcManager, config: sddcConfig, origin: SDDC, path: TOKENS, success, title: 'SDDC Manager' }
+const failureOf = (reply: Reply, config?: ReturnType<typeof EXCHANGE.config>) => failedOnce(EXCHANGE, reply, { config })
 
 describe('sddc-manager: the token pair', () => {
   it('posts the user name and password in a JSON body to /v1/tokens, and reads the pair', async () => {
@@ -305,37 +310,7 @@ describe('sddc-manager: refusals', () => {
     expect(keyEcho.printed).toContain('API key *** is not valid.')
   })
 
-  it('an HTML page from a proxy is named by its title', async () => {
-    const { error, seen } = await failureOf([403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
-    expect(seen).toHaveLength(1)
-    expect(error.message).toMatch(
-      /^SDDC Manager token request failed: HTTP 403 Forbidden, an HTML page \("Access denied"\) instead of an API answer/,
-    )
-  })
-
-  it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(sddcConfig())
-    const seen: Seen[] = []
-    onTokens(seen, () => [302, '', { Location: 'https://login.example.com/' }])
-    nock('https://login.example.com').post('/').optionally().reply(201, pair().body)
-    const error = await rejectionOf(sddcManager.exchange(h.context))
-    expect(seen).toHaveLength(1)
-    expect(error.message).toBe(
-      'SDDC Manager token request failed: HTTP 302 Found, empty body (1 try). SDDC Manager answered with a redirect, which the action does not follow for a credential; check url.',
-    )
-  })
-
-  it('retries a 429 with the same body and succeeds', async () => {
-    const h = harness(sddcConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    const { accessToken, body } = pair()
-    let calls = 0
-    onTokens(seen, () => (++calls === 1 ? [429, sddcError('Too many requests')] : [201, body]), 2)
-    expect((await sddcManager.exchange(h.context)).accessToken).toBe(accessToken)
-    expect(seen).toHaveLength(2)
-    expect(seen[1].body).toBe(seen[0].body)
-    expect(h.sleeps).toHaveLength(1)
-  })
+  itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, sddcError('Too many requests')])
 
   it.each([500, 503])('after every try of HTTP %i says SDDC Manager is busy, not that the credentials are wrong', async (status) => {
     const h = harness(sddcConfig({ maxAttempts: 3 }))

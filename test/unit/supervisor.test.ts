@@ -4,9 +4,8 @@ import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { supervisor } from '../../src/providers/supervisor.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
-import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { passwordConfig, type Password } from './provider-kit.ts'
+import { failedOnce, onPost, passwordConfig, type Password } from './provider-kit.ts'
 import { harness, jwt, recorder, rejectionOf, type Reply, type Seen } from './helpers.ts'
 
 const SUPERVISOR = 'https://supervisor.example.com'
@@ -29,9 +28,8 @@ function sessionToken(claims: Record<string, unknown> = {}): string {
   return jwt({ sub: USER, iss: 'https://vcenter.example.com/openidconnect/vsphere.local', iat, exp: iat + TEN_HOURS, ...claims })
 }
 
-function onLogin(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(SUPERVISOR).post(LOGIN_PATH).query(true).times(times).reply(recorder(seen, reply))
-}
+const onLogin = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) =>
+  onPost(SUPERVISOR, LOGIN_PATH, seen, reply, times)
 
 function onBanner(seen: Seen[], reply: Reply) {
   return nock(SUPERVISOR)
@@ -39,16 +37,24 @@ function onBanner(seen: Seen[], reply: Reply) {
     .reply(recorder(seen, () => reply))
 }
 
-async function failureOf(reply: Reply, cfg = supervisorConfig({ maxAttempts: 4 }), banner: Reply = [404, 'Not Found']) {
-  const h = harness(cfg)
-  const seen: Seen[] = []
+const success = () => {
+  const accessToken = sessionToken()
+  return { accessToken, reply: [200, { session_id: accessToken }] as Reply }
+}
+const EXCHANGE = {
+  provider: supervisor,
+  config: supervisorConfig,
+  origin: SUPERVISOR,
+  path: LOGIN_PATH,
+  success,
+  title: 'vSphere Supervisor',
+}
+
+/** The login failing with `reply` (failedOnce), and the login banner answering `banner`. */
+async function failureOf(reply: Reply, config?: Config<Password>, banner: Reply = [404, 'Not Found']) {
   const bannerSeen: Seen[] = []
-  onLogin(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(SUPERVISOR).post(LOGIN_PATH).optionally().reply(200, { session_id: sessionToken() })
-  onBanner(bannerSeen, banner)
-  const error = await rejectionOf(supervisor.exchange(h.context))
-  return { error, seen, bannerSeen, h, printed: describeError(error, h.secrets) }
+  const failed = await failedOnce(EXCHANGE, reply, { config, routes: () => onBanner(bannerSeen, banner) })
+  return { ...failed, bannerSeen }
 }
 
 describe('supervisor: the login', () => {
