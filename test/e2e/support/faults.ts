@@ -58,27 +58,16 @@ export function limitsOf(pacing: Pacing): Record<string, string> {
 
 export async function setUp(provider: ProviderName, pacing: Pacing, options: { names?: string[] } = {}): Promise<Setup> {
   const limits = limitsOf(pacing)
+  const issued = (server: CspEmulator | VcdEmulator) => () => server.issued.at(-1)?.access_token
   if (provider === 'csp') {
     const server = await new CspEmulator(options).start()
-    return {
-      provider,
-      server,
-      route: 'api-token',
-      credential: server.apiToken,
-      // The expiry lookup has its own tests (faults-lookups); here it would only add a request.
-      inputs: cspInputs(server, limits),
-      issued: () => server.issued.at(-1)?.access_token,
-    }
+    // The expiry lookup has its own tests (faults-lookups); here it would only add a request.
+    const inputs = cspInputs(server, limits)
+    return { provider, server, route: 'api-token', credential: server.apiToken, inputs, issued: issued(server) }
   }
   const server = await new VcdEmulator(options).start()
-  return {
-    provider,
-    server,
-    route: 'token',
-    credential: server.providerToken,
-    inputs: vcdInputs(server, server.providerToken, limits),
-    issued: () => server.issued.at(-1)?.access_token,
-  }
+  const inputs = vcdInputs(server, server.providerToken, limits)
+  return { provider, server, route: 'token', credential: server.providerToken, inputs, issued: issued(server) }
 }
 
 /** Both steps of a job, debug lines shown (so that the leak scan covers them too). */

@@ -12,7 +12,7 @@
  *   expectTunnelled(behind, 2, [['api-session-create', 201], ...], behind.server.password)
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { EmulatorServer, RecordedRequest } from './emulator.ts'
+import type { EmulatorServer } from './emulator.ts'
 import {
   assertNoLeaks,
   containsPiece,
@@ -26,9 +26,6 @@ import {
 import { ConnectProxy } from './tcp.ts'
 
 export type Runs = JobResult | StepResult | (JobResult | StepResult)[]
-
-/** An emulator that flags the requests that carried a credential in their query string. */
-export type FlaggingEmulator = EmulatorServer & { readonly credentialsInUrl: RecordedRequest[] }
 
 /** A made-up secret that rows of input tests may give: the leak scan looks for it too. */
 export const MADE_UP_SECRET = 'S3cretS3cretS3cret'
@@ -53,7 +50,7 @@ export function scan(server: EmulatorServer, result: Runs, more: (string | undef
 }
 
 /** Requests were made, none carried any piece of a credential in its URL, and the emulator flagged none. */
-export function expectNoCredentialInUrls(server: FlaggingEmulator, ...credentials: (string | undefined)[]): void {
+export function expectNoCredentialInUrls(server: EmulatorServer, ...credentials: (string | undefined)[]): void {
   expect(server.requests.length).toBeGreaterThan(0)
   for (const request of server.requests) {
     for (const credential of credentials) if (credential) expect(containsPiece(request.url, credential), request.url).toBe(false)
@@ -67,7 +64,7 @@ export function expectNoCredentialInUrls(server: FlaggingEmulator, ...credential
  * request carried a piece of any of `secrets` in its URL.
  */
 export function expectCredentialInJsonOnly(
-  server: FlaggingEmulator,
+  server: EmulatorServer,
   route: string,
   path: string,
   body: Record<string, string>,
