@@ -18,6 +18,10 @@ import { ConnectProxy, RawServer, closedPort, using } from './support/tcp.ts'
 vi.setConfig({ maxConcurrency: faults.CONCURRENT_CASES })
 
 describe.concurrent('network faults below HTTP', () => {
+  /** A CSP job against `url` with `token` and the limits of `pacing`, debug lines on; no expiry lookup. */
+  const jobAt = (url: string, token: string, pacing: Pacing) =>
+    faults.job({ url, 'api-token': token, ...faults.limitsOf(pacing), 'expiry-warning-days': '0' })
+
   for (const provider of ['csp', 'vcd'] as const) {
     it(`${provider}: an untrusted TLS certificate is not retried and points at ca-certificate`, async () => {
       const pacing: Pacing = { attempts: 3, timeoutSeconds: 2 }
@@ -42,13 +46,7 @@ describe.concurrent('network faults below HTTP', () => {
   it('connection refused: retried up to max-attempts, then a message that says so', async () => {
     const pacing: Pacing = { attempts: 3, timeoutSeconds: 2 }
     const port = await closedPort()
-    const result = await faults.job({
-      url: `https://127.0.0.1:${port}`,
-      'api-token': 'A'.repeat(30) + 'Yt6Ui2Op9Gf4',
-      'max-attempts': '3',
-      'timeout-seconds': '2',
-      'expiry-warning-days': '0',
-    })
+    const result = await jobAt(`https://127.0.0.1:${port}`, 'A'.repeat(30) + 'Yt6Ui2Op9Gf4', pacing)
     assertNoLeaks(result, ['A'.repeat(30) + 'Yt6Ui2Op9Gf4'])
     faults.expectFailed(result.main, [/connection refused/, /127\.0\.0\.1/], 3)
     faults.expectWithinBound(result.main, pacing)
@@ -60,13 +58,7 @@ describe.concurrent('network faults below HTTP', () => {
     const silent = await new RawServer('silent').start()
     await using([silent], async () => {
       const token = 'S'.repeat(20) + 'Hj3Lk8Qw5Zx1Cv7N'
-      const result = await faults.job({
-        url: silent.url,
-        'api-token': token,
-        'max-attempts': '2',
-        'timeout-seconds': '1',
-        'expiry-warning-days': '0',
-      })
+      const result = await jobAt(silent.url, token, pacing)
       assertNoLeaks(result, [token])
       faults.expectFailed(result.main, [/timeout-seconds/], 2)
       expect(silent.connections).toHaveLength(2)
@@ -85,13 +77,7 @@ describe.concurrent('network faults below HTTP', () => {
     const reset = await new RawServer('reset').start()
     await using([reset], async () => {
       const token = 'R'.repeat(20) + 'Kq7Zw9Xv2Mn4Bp8T'
-      const result = await faults.job({
-        url: reset.url,
-        'api-token': token,
-        'max-attempts': '3',
-        'timeout-seconds': '2',
-        'expiry-warning-days': '0',
-      })
+      const result = await jobAt(reset.url, token, pacing)
       assertNoLeaks(result, [token])
       faults.expectFailed(result.main, [/connection reset|disconnected|socket/i], 3)
       expect(reset.connections).toHaveLength(3)

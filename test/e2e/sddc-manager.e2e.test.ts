@@ -65,17 +65,9 @@ describe('SDDC Manager: the token pair', () => {
     expect(sddc.refreshTokens.get(issued.refreshTokenId)).toMatchObject({ revoked: true, revokedWith: 'json-string' })
 
     // As SDDC Manager documents it: the access token outlives its refresh token.
-    const later = await flows.laterStep(job.main, flows.LIST_STEP, {
-      LIST_URL: sddc.url + SDDC_DOMAINS_PATH,
-      LIST_CA: sddc.ca,
-      LIST_KEY: 'elements',
-    })
-    flows.scan(sddc, later)
-    expect(later.exitCode, later.stderr).toBe(0)
-    expect(later.log).toContain(`HTTP 200: ${sddc.domains.map((domain) => domain.name).join(', ')}`)
-    expect(sddc.requestsTo('domains').map((request) => [request.headers.authorization, request.status])).toEqual([
-      [`Bearer ${issued.accessToken}`, 200],
-    ])
+    const names = sddc.domains.map((domain) => String(domain.name))
+    const domains = { url: sddc.url + SDDC_DOMAINS_PATH, key: 'elements', route: 'domains', names }
+    await flows.expectListedLater(job.main, sddc, domains, issued.accessToken)
   })
 
   it("an automation account's API key: {apiKey}, the subject from the token's sub", async () => {

@@ -154,11 +154,11 @@ export async function until(condition: () => boolean, maxTurns = 10_000): Promis
   return true
 }
 
-/** A config with a CSP API token unless `overrides` says otherwise; its type names the credential's kind. */
-export function config<C extends Credential = CredentialOf<'api-token'>>(overrides: Partial<Config<C>> = {}): Config<C> {
+/** What readInputs gives for a CSP API token and no other input: the defaults action.yml documents. */
+export function defaultConfig(token: string): Config<CredentialOf<'api-token'>> {
   return {
     provider: 'csp',
-    credential: { kind: 'api-token', token: secretToken(65) } as C,
+    credential: { kind: 'api-token', token },
     authSource: '',
     baseUrl: CSP_DEFAULT_URL,
     org: '',
@@ -166,13 +166,17 @@ export function config<C extends Credential = CredentialOf<'api-token'>>(overrid
     exportEnv: true,
     revoke: true,
     caCertificates: [],
-    timeoutMs: 2000,
-    maxAttempts: 2,
+    timeoutMs: 30_000,
+    maxAttempts: 4,
     expiryWarningDays: 30,
     kubeconfig: false,
     kubeNamespace: '',
-    ...overrides,
   }
+}
+
+/** A config with a CSP API token unless `overrides` says otherwise, and short limits (2 s, 2 tries); its type names the credential's kind. */
+export function config<C extends Credential = CredentialOf<'api-token'>>(overrides: Partial<Config<C>> = {}): Config<C> {
+  return { ...defaultConfig(secretToken(65)), timeoutMs: 2000, maxAttempts: 2, ...overrides } as Config<C>
 }
 
 export interface Harness<C extends Credential = Credential> {

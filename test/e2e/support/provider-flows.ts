@@ -89,6 +89,15 @@ export function expectNothingIssued(job: JobResult): void {
   expect(job.post!.log.join('\n')).toContain('The main step issued no access token: nothing to revoke.')
 }
 
+/** The main step published the rotated refresh token, `latest` (not `original`), masked; returns it. */
+export function expectRotationPublished(main: StepResult, original: string, latest: string | undefined): string {
+  const rotated = main.outputs['refresh-token']
+  expect(rotated).toBe(latest)
+  expect(rotated).not.toBe(original)
+  expect(main.masks).toContain(rotated)
+  return rotated
+}
+
 /**
  * Outputs of a token that lives `lifetimeSeconds` from its issue and ends at `endsAt` (ms): expires-in
  * at most the lifetime, less only by the seconds since; expires-at no later than the end, and at
@@ -154,7 +163,27 @@ export function laterStep(main: StepResult, script: string, env: Record<string, 
 }
 
 /** support/later-step-list.mjs: a later step that lists items with the token (see its header). */
-export const LIST_STEP = new URL('./later-step-list.mjs', import.meta.url).pathname
+const LIST_STEP = new URL('./later-step-list.mjs', import.meta.url).pathname
+
+/**
+ * A later step of the job lists the items at `url` (their names in the answer's `key` field) with the
+ * token from VMW_ACCESS_TOKEN: it got HTTP 200 and `names`, its request to `route` carried
+ * `Bearer <token>`, and the leak scan is clean.
+ */
+export async function expectListedLater(
+  main: StepResult,
+  server: EmulatorServer,
+  list: { url: string; key: string; route: string; names: string[] },
+  token: string,
+): Promise<void> {
+  const later = await laterStep(main, LIST_STEP, { LIST_URL: list.url, LIST_CA: server.ca, LIST_KEY: list.key })
+  scan(server, later)
+  expect(later.exitCode, later.stderr).toBe(0)
+  expect(later.log).toContain(`HTTP 200: ${list.names.join(', ')}`)
+  expect(server.requestsTo(list.route).map((request) => [request.headers.authorization, request.status])).toEqual([
+    [`Bearer ${token}`, 200],
+  ])
+}
 
 /** An emulator only a proxy reaches (behindProxy): the server, the proxy, and the address of the server by its made-up name. */
 export interface Proxied<S extends EmulatorServer> {
