@@ -1,17 +1,17 @@
-import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
-import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
 import { leakedPieces } from './fake-core.ts'
-import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen, networkError } from './helpers.ts'
+import { harness, jwt, ORG_ID, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import {
   apiTokenConfig,
   type ApiToken,
   expectCredentialPost,
-  failedExchange,
   failedOnce,
+  itKeepsThePortOfTheUrl,
+  itPassesANetworkFailureOn,
+  itSaysBusyAfterEveryTry,
   itTakesProxyPagesRedirectsAnd429s,
   onPost,
   registryEntry,
@@ -95,15 +95,7 @@ describe('aria-automation: the exchange', () => {
     expect(h.logs.filter((line) => line.level !== 'debug')).toEqual([])
   })
 
-  it('uses the root of a url with a port', async () => {
-    const h = harness(ariaConfig({ baseUrl: 'https://aria.example.com:8443' }))
-    const seen: Seen[] = []
-    nock('https://aria.example.com:8443')
-      .post(LOGIN_PATH)
-      .reply(recorder(seen, () => [200, answer().body]))
-    await ariaAutomation.exchange(h.context)
-    expect(seen.map((request) => request.url.href)).toEqual([`https://aria.example.com:8443${LOGIN_PATH}`])
-  })
+  itKeepsThePortOfTheUrl(EXCHANGE, 'https://aria.example.com:8443')
 
   it.each([['Bearer'], ['bearer'], ['BEARER'], [' Bearer '], [undefined], ['']])('takes tokenType %j as Bearer', async (tokenType) => {
     const h = harness(ariaConfig())
@@ -280,22 +272,13 @@ describe('aria-automation: refusals', () => {
 
   itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, serviceError(429, 'Too many requests')])
 
-  it.each([500, 503])('after every try of HTTP %i says Aria Automation is busy, not that the token is wrong', async (status) => {
-    const seen: Seen[] = []
-    onLogin(seen, () => [status, serviceError(status, 'try later')], 3)
-    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 3 }))
-    expect(seen).toHaveLength(3)
-    expect(error.message).toContain('try later (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495) (3 tries).')
-    expect(error.message).toContain('Aria Automation is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
-    expect(error.message).not.toContain('API token')
-  })
-
-  it('passes a network failure on, after its retries', async () => {
-    nock(ARIA).post(LOGIN_PATH).times(2).replyWithError(networkError('ECONNRESET', 'reset'))
-    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 2 }))
-    expect(error).toBeInstanceOf(RequestError)
-    expect(error.message).toBe('Aria Automation token request at aria.example.com failed: connection reset (2 tries).')
-  })
+  itSaysBusyAfterEveryTry(
+    EXCHANGE,
+    (status) => [status, serviceError(status, 'try later')],
+    'try later (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495)',
+    'API token',
+  )
+  itPassesANetworkFailureOn(EXCHANGE)
 })
 
 describe('aria-automation: odd 2xx answers', () => {

@@ -3,7 +3,6 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError, UntrustedStateError } from '../../src/errors.ts'
-import { RequestError } from '../../src/http/request.ts'
 import { ariaOperations, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-operations.ts'
 import type { RevokeContext } from '../../src/providers/types.ts'
 import { leakedPieces } from './fake-core.ts'
@@ -11,6 +10,8 @@ import { harness, recorder, rejectionOf, secretToken, type Reply, type Seen } fr
 import { failure, ok } from './inputs-support.ts'
 import {
   failedOnce,
+  itPassesANetworkFailureOn,
+  itSaysBusyAfterEveryTry,
   itTakesProxyPagesRedirectsAnd429s,
   onPost,
   passwordConfig,
@@ -194,26 +195,8 @@ describe('aria-operations: refusals of the acquire', () => {
 
   itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, { message: 'Too many requests' }, { 'Retry-After': '1' }])
 
-  it.each([500, 503])('after every try of HTTP %i says Aria Operations is busy, not that the login is wrong', async (status) => {
-    const h = harness(opsConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    onAcquire(seen, () => [status, { message: 'try later', httpStatusCode: status }], 3)
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
-    expect(seen).toHaveLength(3)
-    expect(error.message).toContain('try later (3 tries). Aria Operations is busy or unavailable; try again later')
-    expect(error.message).not.toContain('password')
-  })
-
-  it('passes a network failure on, after its retries', async () => {
-    const h = harness(opsConfig({ maxAttempts: 2 }))
-    nock(OPS)
-      .post(ACQUIRE)
-      .times(2)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
-    expect(error).toBeInstanceOf(RequestError)
-    expect(error.message).toBe('Aria Operations token request for ci-deployer at ops.example.com failed: connection reset (2 tries).')
-  })
+  itSaysBusyAfterEveryTry(EXCHANGE, (status) => [status, { message: 'try later', httpStatusCode: status }], 'try later', 'password')
+  itPassesANetworkFailureOn(EXCHANGE)
 })
 
 describe('aria-operations: odd 2xx answers', () => {

@@ -7,11 +7,11 @@
 import nock from 'nock'
 import { expect, it } from 'vitest'
 import type { Config, Credential, CredentialKind, CredentialOf } from '../../src/config.ts'
-import { createHttp } from '../../src/http/request.ts'
+import { createHttp, RequestError } from '../../src/http/request.ts'
 import { loadAllProviders } from '../../src/providers/index.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
 import { describeError, Secrets } from '../../src/secrets.ts'
-import { config, harness, recorder, rejectionOf, secretToken, type Harness, type Reply, type Seen } from './helpers.ts'
+import { config, harness, networkError, recorder, rejectionOf, secretToken, type Harness, type Reply, type Seen } from './helpers.ts'
 
 export type ApiToken = CredentialOf<'api-token'>
 export type Password = CredentialOf<'password'>
@@ -153,6 +153,50 @@ export function itTakesProxyPagesRedirectsAnd429s<K extends CredentialKind>(subj
     expect(seen).toHaveLength(2)
     expect(seen[1].body).toBe(seen[0].body)
     expect(h.sleeps).toHaveLength(1)
+  })
+}
+
+/**
+ * HTTP `status` (500, 503) on every try, answered `reply(status)`: the message quotes what the
+ * provider said (`said`), counts the tries, says it is busy, and says nothing of `credential`.
+ */
+export function itSaysBusyAfterEveryTry<K extends CredentialKind>(
+  subject: ExchangeSubject<K>,
+  reply: (status: number) => Reply,
+  said: string,
+  credential: string,
+): void {
+  it.each([500, 503])(`after every try of HTTP %i says ${subject.title} is busy, not that the ${credential} is wrong`, async (status) => {
+    const seen: Seen[] = []
+    onPost(subject.origin, subject.path, seen, () => reply(status), 3)
+    const { error } = await failedExchange(subject.provider, subject.config({ maxAttempts: 3 }))
+    expect(seen).toHaveLength(3)
+    expect(error.message).toContain(
+      `${said} (3 tries). ${subject.title} is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.`,
+    )
+    expect(error.message).not.toContain(credential)
+  })
+}
+
+/** A connection reset on every try: a RequestError naming the host and the tries, nothing else. */
+export function itPassesANetworkFailureOn<K extends CredentialKind>(subject: ExchangeSubject<K>): void {
+  it('passes a network failure on, after its retries', async () => {
+    nock(subject.origin).post(subject.path).times(2).replyWithError(networkError('ECONNRESET', 'reset'))
+    const { error } = await failedExchange(subject.provider, subject.config({ maxAttempts: 2 }))
+    expect(error).toBeInstanceOf(RequestError)
+    const who = subject.who ?? `${subject.title} token request`
+    expect(error.message).toBe(`${who} at ${new URL(subject.origin).host} failed: connection reset (2 tries).`)
+  })
+}
+
+/** With a url whose port is not the default one, the credential goes to that port. */
+export function itKeepsThePortOfTheUrl<K extends CredentialKind>(subject: ExchangeSubject<K>, baseUrl: string): void {
+  it(`keeps the port of the url (${baseUrl})`, async () => {
+    const h = harness(subject.config({ baseUrl }))
+    const seen: Seen[] = []
+    onPost(baseUrl, subject.path, seen, () => subject.success().reply)
+    await subject.provider.exchange(h.context)
+    expect(seen.map((request) => request.url.href)).toEqual([`${baseUrl}${subject.path}`])
   })
 }
 

@@ -4,15 +4,16 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config, CredentialOf } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
-import { RequestError } from '../../src/http/request.ts'
 import { DOCUMENTED_LIFETIME_SECONDS, sddcManager } from '../../src/providers/sddc-manager.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { failure, ok } from './inputs-support.ts'
-import { harness, jwt, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import {
   expectCredentialPost,
   failedOnce,
+  itPassesANetworkFailureOn,
+  itSaysBusyAfterEveryTry,
   itTakesProxyPagesRedirectsAnd429s,
   onPost,
   passwordConfig,
@@ -312,24 +313,8 @@ describe('sddc-manager: refusals', () => {
 
   itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, sddcError('Too many requests')])
 
-  it.each([500, 503])('after every try of HTTP %i says SDDC Manager is busy, not that the credentials are wrong', async (status) => {
-    const h = harness(sddcConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    onTokens(seen, () => [status, sddcError('try later')], 3)
-    const error = await rejectionOf(sddcManager.exchange(h.context))
-    expect(seen).toHaveLength(3)
-    expect(error.message).toContain('try later (3 tries).')
-    expect(error.message).toContain('SDDC Manager is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
-    expect(error.message).not.toContain('password')
-  })
-
-  it('passes a network failure on, after its retries', async () => {
-    const h = harness(sddcConfig({ maxAttempts: 2 }))
-    nock(SDDC).post(TOKENS).times(2).replyWithError(networkError('ECONNRESET'))
-    const error = await rejectionOf(sddcManager.exchange(h.context))
-    expect(error).toBeInstanceOf(RequestError)
-    expect(error.message).toBe('SDDC Manager token request at sddc-manager.example.com failed: connection reset (2 tries).')
-  })
+  itSaysBusyAfterEveryTry(EXCHANGE, (status) => [status, sddcError('try later')], 'try later', 'password')
+  itPassesANetworkFailureOn(EXCHANGE)
 })
 
 describe('readInputs: sddc-manager', () => {

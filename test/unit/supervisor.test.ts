@@ -5,7 +5,7 @@ import { ProviderError } from '../../src/errors.ts'
 import { supervisor } from '../../src/providers/supervisor.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
 import { leakedPieces } from './fake-core.ts'
-import { failedOnce, onPost, passwordConfig, type Password } from './provider-kit.ts'
+import { failedOnce, itKeepsThePortOfTheUrl, onPost, passwordConfig, type Password } from './provider-kit.ts'
 import { harness, jwt, recorder, rejectionOf, type Reply, type Seen } from './helpers.ts'
 
 const SUPERVISOR = 'https://supervisor.example.com'
@@ -83,15 +83,7 @@ describe('supervisor: the login', () => {
     expect(h.logs.filter((line) => line.level !== 'debug')).toEqual([])
   })
 
-  it('keeps the port of the url: login and Kubernetes API on the same host and port', async () => {
-    const h = harness(supervisorConfig({ baseUrl: 'https://10.0.0.5:6443' }))
-    const seen: Seen[] = []
-    nock('https://10.0.0.5:6443')
-      .post(LOGIN_PATH)
-      .reply(recorder(seen, () => [200, { session_id: sessionToken() }]))
-    await supervisor.exchange(h.context)
-    expect(seen.map((request) => request.url.href)).toEqual([`https://10.0.0.5:6443${LOGIN_PATH}`])
-  })
+  itKeepsThePortOfTheUrl(EXCHANGE, 'https://10.0.0.5:6443')
 
   it.each([
     [
