@@ -11,6 +11,7 @@ import {
   failedOnce,
   itKeepsThePortOfTheUrl,
   itPassesANetworkFailureOn,
+  itSaysAnHtmlPageCameBack,
   itSaysBusyAfterEveryTry,
   itTakesProxyPagesRedirectsAnd429s,
   onPost,
@@ -29,6 +30,9 @@ const NEW_TOKEN_ADVICE =
 function ariaConfig(overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {
   return apiTokenConfig('aria-automation', ARIA, overrides)
 }
+
+/** The exchange as the kit's shared tests take it. */
+const EXCHANGE = { provider: ariaAutomation, config: ariaConfig, origin: ARIA, path: LOGIN_PATH, success, title: 'Aria Automation' }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
@@ -52,16 +56,13 @@ function answer(tokenClaims: Record<string, unknown> = claims(), tokenType: unkn
   return { token, body: { tokenType, token } }
 }
 
-const onLogin = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(ARIA, LOGIN_PATH, seen, reply, times)
-
 /** A successful answer of the credential's route, and the access token in it. */
 function success(): { accessToken: string; reply: Reply } {
   const { token, body } = answer()
   return { accessToken: token, reply: [200, body] }
 }
 
-const EXCHANGE = { provider: ariaAutomation, config: ariaConfig, origin: ARIA, path: LOGIN_PATH, success, title: 'Aria Automation' }
-const failureOf = (reply: Reply, config?: ReturnType<typeof EXCHANGE.config>) => failedOnce(EXCHANGE, reply, { config })
+const onLogin = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(ARIA, LOGIN_PATH, seen, reply, times)
 
 describe('aria-automation: the exchange', () => {
   it('posts the API token in a JSON body to /iaas/api/login, never in the URL, and reads the answer', async () => {
@@ -242,7 +243,7 @@ describe('aria-automation: refusals', () => {
     ],
     [409, 'Conflict', 'Conflict', 'Check url and api-token.'],
   ])('HTTP %i: quotes message and serverErrorId, advises, and never retries', async (status, text, message, advice) => {
-    const { error, seen, h } = await failureOf([status, serviceError(status, message)])
+    const { error, seen, h } = await failedOnce(EXCHANGE, [status, serviceError(status, message)])
     expect(seen).toHaveLength(1)
     expect(h.sleeps).toEqual([])
     expect(error).toBeInstanceOf(ProviderError)
@@ -252,9 +253,9 @@ describe('aria-automation: refusals', () => {
   })
 
   it('quotes a message without serverErrorId, and the usual fields of an error without a message', async () => {
-    const gateway = await failureOf([401, { message: 'Unauthorized' }])
+    const gateway = await failedOnce(EXCHANGE, [401, { message: 'Unauthorized' }])
     expect(gateway.error.message).toContain('failed: HTTP 401 Unauthorized: Unauthorized (1 try). The API token has expired')
-    const { error } = await failureOf([400, { error: 'invalid_request' }])
+    const { error } = await failedOnce(EXCHANGE, [400, { error: 'invalid_request' }])
     expect(error.message).toContain('failed: HTTP 400 Bad Request: invalid_request (1 try). Aria Automation refused the API token')
   })
 
@@ -262,10 +263,14 @@ describe('aria-automation: refusals', () => {
     // Every 4-character piece holds a '~', so none can match the message's own text (serverErrorId digits) by chance.
     const token = secretToken(32)
     const cfg = ariaConfig({ credential: { kind: 'api-token', token } })
-    const whole = await failureOf([400, serviceError(400, `Invalid refresh token ${token}`)], cfg)
+    const whole = await failedOnce(EXCHANGE, [400, serviceError(400, `Invalid refresh token ${token}`)], cfg)
     expect(leakedPieces(whole.printed, token, 4)).toEqual([])
     expect(whole.printed).toContain('HTTP 400 Bad Request: Invalid refresh token *** (serverErrorId')
-    const tail = await failureOf([400, serviceError(400, `invalid_grant: Invalid refresh token: xxxxx...${token.slice(-5)}`)], cfg)
+    const tail = await failedOnce(
+      EXCHANGE,
+      [400, serviceError(400, `invalid_grant: Invalid refresh token: xxxxx...${token.slice(-5)}`)],
+      cfg,
+    )
     expect(leakedPieces(tail.printed, token, 4)).toEqual([])
     expect(tail.printed).toContain('Invalid refresh token: xxxxx...*** (serverErrorId')
   })
@@ -282,14 +287,10 @@ describe('aria-automation: refusals', () => {
 })
 
 describe('aria-automation: odd 2xx answers', () => {
-  it('says an HTML page came back instead of a token', async () => {
-    const h = harness(ariaConfig())
-    onLogin([], () => [200, '<!doctype html><html><head><title>Sign in</title></head></html>', { 'Content-Type': 'text/html' }])
-    expect((await rejectionOf(ariaAutomation.exchange(h.context))).message).toBe(
-      'Aria Automation (aria.example.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; ' +
-        'expected a JSON answer with a token. Check url: it must be the address of an Aria Automation 8.x appliance.',
-    )
-  })
+  itSaysAnHtmlPageCameBack(
+    EXCHANGE,
+    'expected a JSON answer with a token. Check url: it must be the address of an Aria Automation 8.x appliance.',
+  )
 
   it('names the fields of an answer without a token, never their values', async () => {
     const h = harness(ariaConfig())

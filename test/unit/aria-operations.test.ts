@@ -31,6 +31,10 @@ function opsConfig(overrides: Partial<Config<Password>> = {}): Config<Password> 
   return passwordConfig('aria-operations', OPS, 'ci-deployer', overrides)
 }
 
+/** The exchange as the kit's shared tests take it. */
+const WHO = 'Aria Operations token request for ci-deployer'
+const EXCHANGE = { provider: ariaOperations, config: opsConfig, origin: OPS, path: ACQUIRE, success, who: WHO, title: 'Aria Operations' }
+
 /** A Suite API token: two parts joined by '::', as the guides' example (each part a made-up secret here). */
 const opsToken = (): string => `${secretToken(36)}::${secretToken(36)}`
 
@@ -40,21 +44,17 @@ function answer(token = opsToken(), ...validity: unknown[]) {
   return { token, body: { token, validity: expiry, expiresAt: 'Friday, August 5, 2016 6:22:05 PM UTC', roles: ['Administrator'] } }
 }
 
-const onAcquire = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(OPS, ACQUIRE, seen, reply, times)
-
-function onRelease(seen: Seen[], reply: (request: Seen) => Reply, times = 1) {
-  return nock(OPS).post(RELEASE).times(times).reply(recorder(seen, reply))
-}
-
 /** A successful answer of the credential's route, and the access token in it. */
 function success(): { accessToken: string; reply: Reply } {
   const { token, body } = answer()
   return { accessToken: token, reply: [200, body] }
 }
 
-const WHO = 'Aria Operations token request for ci-deployer'
-const EXCHANGE = { provider: ariaOperations, config: opsConfig, origin: OPS, path: ACQUIRE, success, who: WHO, title: 'Aria Operations' }
-const failureOf = (reply: Reply, config?: ReturnType<typeof EXCHANGE.config>) => failedOnce(EXCHANGE, reply, { config })
+const onAcquire = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(OPS, ACQUIRE, seen, reply, times)
+
+function onRelease(seen: Seen[], reply: (request: Seen) => Reply, times = 1) {
+  return nock(OPS).post(RELEASE).times(times).reply(recorder(seen, reply))
+}
 
 describe('aria-operations: the acquire', () => {
   it('posts the name and password as JSON, asks for JSON, and reads the answer', async () => {
@@ -169,7 +169,7 @@ describe('aria-operations: refusals of the acquire', () => {
     ],
     [415, 'Unsupported Media Type', 'Unsupported Media Type', 'Check url, username, password and auth-source.'],
   ])('HTTP %i: quotes the message, advises, and never retries', async (status, text, message, advice) => {
-    const { error, seen, h } = await failureOf([status, { message, httpStatusCode: status }])
+    const { error, seen, h } = await failedOnce(EXCHANGE, [status, { message, httpStatusCode: status }])
     expect(seen).toHaveLength(1)
     expect(h.sleeps).toEqual([])
     expect(error).toBeInstanceOf(ProviderError)
@@ -179,7 +179,7 @@ describe('aria-operations: refusals of the acquire', () => {
   })
 
   it('a 401 with an empty body still names username, password and auth-source', async () => {
-    const { error, seen } = await failureOf([401, ''])
+    const { error, seen } = await failedOnce(EXCHANGE, [401, ''])
     expect(seen).toHaveLength(1)
     expect(error.message).toBe(
       `Aria Operations token request for ci-deployer failed: HTTP 401 Unauthorized, empty body (1 try). ${LOGIN_ADVICE}`,
@@ -188,7 +188,7 @@ describe('aria-operations: refusals of the acquire', () => {
 
   it('redacts the password where an answer echoes it', async () => {
     const cfg = opsConfig()
-    const { printed } = await failureOf([401, { message: `Bad password ${cfg.credential.password} for ci-deployer` }], cfg)
+    const { printed } = await failedOnce(EXCHANGE, [401, { message: `Bad password ${cfg.credential.password} for ci-deployer` }], cfg)
     expect(leakedPieces(printed, cfg.credential.password, 4)).toEqual([])
     expect(printed).toContain('HTTP 401 Unauthorized: Bad password *** for ci-deployer')
   })

@@ -101,17 +101,18 @@ export interface ExchangeSubject<K extends CredentialKind> {
 export async function failedOnce<K extends CredentialKind>(
   subject: ExchangeSubject<K>,
   reply: Reply,
-  options: { config?: Config<CredentialOf<K>>; routes?: () => void } = {},
+  config?: Config<CredentialOf<K>>,
+  routes?: () => void,
 ): Promise<FailedExchange & { seen: Seen[] }> {
   nock.cleanAll()
-  options.routes?.()
+  routes?.()
   const seen: Seen[] = []
   onPost(subject.origin, subject.path, seen, () => reply)
   nock(subject.origin)
     .post(subject.path)
     .optionally()
     .reply(() => subject.success().reply)
-  return { ...(await failedExchange(subject.provider, options.config ?? subject.config({ maxAttempts: 4 }))), seen }
+  return { ...(await failedExchange(subject.provider, config ?? subject.config({ maxAttempts: 4 }))), seen }
 }
 
 /**
@@ -186,6 +187,18 @@ export function itPassesANetworkFailureOn<K extends CredentialKind>(subject: Exc
     expect(error).toBeInstanceOf(RequestError)
     const who = subject.who ?? `${subject.title} token request`
     expect(error.message).toBe(`${who} at ${new URL(subject.origin).host} failed: connection reset (2 tries).`)
+  })
+}
+
+/** A sign-in page with HTTP 200 where the answer should be: the message names the host and says what `expected` (and what to check). */
+export function itSaysAnHtmlPageCameBack<K extends CredentialKind>(subject: ExchangeSubject<K>, expected: string): void {
+  it('says an HTML page came back instead of an answer', async () => {
+    const page = '<!doctype html><html><head><title>Sign in</title></head></html>'
+    onPost(subject.origin, subject.path, [], () => [200, page, { 'Content-Type': 'text/html' }])
+    const { error } = await failedExchange(subject.provider, subject.config())
+    expect(error.message).toBe(
+      `${subject.title} (${new URL(subject.origin).host}) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; ${expected}`,
+    )
   })
 }
 

@@ -13,6 +13,7 @@ import {
   expectCredentialPost,
   failedOnce,
   itPassesANetworkFailureOn,
+  itSaysAnHtmlPageCameBack,
   itSaysBusyAfterEveryTry,
   itTakesProxyPagesRedirectsAnd429s,
   onPost,
@@ -35,6 +36,9 @@ function sddcConfig(overrides: Partial<Config<Sddc>> = {}): Config<Sddc> {
   return passwordConfig<Sddc>('sddc-manager', SDDC, USER, overrides)
 }
 
+/** The exchange as the kit's shared tests take it. */
+const EXCHANGE = { provider: sddcManager, config: sddcConfig, origin: SDDC, path: TOKENS, success, title: 'SDDC Manager' }
+
 const apiKeyConfig = (overrides: Partial<Config<Sddc>> = {}): Config<Sddc> =>
   sddcConfig({ credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
 
@@ -52,6 +56,12 @@ function pair(tokenClaims: Record<string, unknown> = claims()) {
   return { accessToken, id, body: { accessToken, refreshToken: { id } } }
 }
 
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { accessToken, body } = pair()
+  return { accessToken, reply: [201, body] }
+}
+
 const onTokens = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(SDDC, TOKENS, seen, reply, times)
 
 /** The revocation of a pair issued to a step that then failed: recorded, answered 204. */
@@ -62,15 +72,6 @@ function onRevoke(seen: Seen[]) {
     .times(4)
     .reply(recorder(seen, () => [204]))
 }
-
-/** A successful answer of the credential's route, and the access token in it. */
-function success(): { accessToken: string; reply: Reply } {
-  const { accessToken, body } = pair()
-  return { accessToken, reply: [201, body] }
-}
-
-const EXCHANGE = { provider: sddcManager, config: sddcConfig, origin: SDDC, path: TOKENS, success, title: 'SDDC Manager' }
-const failureOf = (reply: Reply, config?: ReturnType<typeof EXCHANGE.config>) => failedOnce(EXCHANGE, reply, { config })
 
 describe('sddc-manager: the token pair', () => {
   it('posts the user name and password in a JSON body to /v1/tokens, and reads the pair', async () => {
@@ -190,14 +191,10 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
 })
 
 describe('sddc-manager: odd 2xx answers', () => {
-  it('an HTML page instead of a pair', async () => {
-    const h = harness(sddcConfig())
-    onTokens([], () => [200, '<!doctype html><html><head><title>Sign in</title></head></html>', { 'Content-Type': 'text/html' }])
-    expect((await rejectionOf(sddcManager.exchange(h.context))).message).toBe(
-      'SDDC Manager (sddc-manager.example.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; ' +
-        'expected a token pair. Check url: it must be the address of an SDDC Manager appliance (VMware Cloud Foundation 4.x or 5.x).',
-    )
-  })
+  itSaysAnHtmlPageCameBack(
+    EXCHANGE,
+    'expected a token pair. Check url: it must be the address of an SDDC Manager appliance (VMware Cloud Foundation 4.x or 5.x).',
+  )
 
   it.each([
     ['no accessToken', (_token: string, id: string) => ({ refreshToken: { id } }), 'without an accessToken; fields present: refreshToken.'],
@@ -276,7 +273,11 @@ describe('sddc-manager: refusals', () => {
     ['api-token', 409, 'Conflict', 'Check url and api-token.'],
   ])('%s, HTTP %i: quotes message and remediationMessage, names the inputs, and sends it once', async (kind, status, text, advice) => {
     const cfg = kind === 'password' ? sddcConfig({ maxAttempts: 4 }) : apiKeyConfig({ maxAttempts: 4 })
-    const { error, seen, h } = await failureOf([status, sddcError('Invalid credentials.', 'Check the credentials and try again.')], cfg)
+    const { error, seen, h } = await failedOnce(
+      EXCHANGE,
+      [status, sddcError('Invalid credentials.', 'Check the credentials and try again.')],
+      cfg,
+    )
     expect(seen).toHaveLength(1)
     expect(h.sleeps).toEqual([])
     expect(error).toBeInstanceOf(ProviderError)
@@ -286,27 +287,27 @@ describe('sddc-manager: refusals', () => {
   })
 
   it('quotes a message alone, names the reference token, and falls back to the usual fields', async () => {
-    const alone = await failureOf([401, sddcError('Bad credentials')])
+    const alone = await failedOnce(EXCHANGE, [401, sddcError('Bad credentials')])
     expect(alone.error.message).toContain('failed: HTTP 401 Unauthorized: Bad credentials (1 try).')
-    const referenced = await failureOf([400, sddcError('Login failed.', undefined, 'QX4C2B')])
+    const referenced = await failedOnce(EXCHANGE, [400, sddcError('Login failed.', undefined, 'QX4C2B')])
     expect(referenced.error.message).toContain(
       'HTTP 400 Bad Request: Login failed. (reference token QX4C2B in the SDDC Manager logs) (1 try).',
     )
-    const remedyOnly = await failureOf([400, { remediationMessage: 'Retry with valid input.' }])
+    const remedyOnly = await failedOnce(EXCHANGE, [400, { remediationMessage: 'Retry with valid input.' }])
     expect(remedyOnly.error.message).toContain('HTTP 400 Bad Request: Retry with valid input. (1 try).')
-    const other = await failureOf([401, { error: 'unauthorized' }])
+    const other = await failedOnce(EXCHANGE, [401, { error: 'unauthorized' }])
     expect(other.error.message).toContain('HTTP 401 Unauthorized: unauthorized (1 try).')
   })
 
   it('redacts a password or an API key the message echoes', async () => {
     const password = sddcConfig({ credential: { kind: 'password', username: USER, password: secretToken(20) } })
     const { password: secret } = password.credential as CredentialOf<'password'>
-    const echoed = await failureOf([400, sddcError(`Invalid password ${secret} for ${USER}`)], password)
+    const echoed = await failedOnce(EXCHANGE, [400, sddcError(`Invalid password ${secret} for ${USER}`)], password)
     expect(leakedPieces(echoed.printed, secret, 4)).toEqual([])
     expect(echoed.printed).toContain(`Invalid password *** for ${USER}`)
     const key = apiKeyConfig()
     const { token } = key.credential as CredentialOf<'api-token'>
-    const keyEcho = await failureOf([401, sddcError(`API key ${token} is not valid.`)], key)
+    const keyEcho = await failedOnce(EXCHANGE, [401, sddcError(`API key ${token} is not valid.`)], key)
     expect(leakedPieces(keyEcho.printed, token, 4)).toEqual([])
     expect(keyEcho.printed).toContain('API key *** is not valid.')
   })

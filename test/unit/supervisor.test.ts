@@ -53,7 +53,7 @@ const EXCHANGE = {
 /** The login failing with `reply` (failedOnce), and the login banner answering `banner`. */
 async function failureOf(reply: Reply, config?: Config<Password>, banner: Reply = [404, 'Not Found']) {
   const bannerSeen: Seen[] = []
-  const failed = await failedOnce(EXCHANGE, reply, { config, routes: () => onBanner(bannerSeen, banner) })
+  const failed = await failedOnce(EXCHANGE, reply, config, () => onBanner(bannerSeen, banner))
   return { ...failed, bannerSeen }
 }
 
