@@ -19,10 +19,6 @@ const inputs = (server: AriaOperationsEmulator, extra: Record<string, string> = 
 
 const subject = { server: () => ops, inputs }
 
-/** Every acquire carried the credentials in its JSON body (authSource only when given), none any piece of them in a URL. */
-const expectCredentialsInBodyOnly = (server: AriaOperationsEmulator, expected: Record<string, string>) =>
-  flows.expectCredentialInJsonOnly(server, 'acquire', OPS_ACQUIRE_PATH, expected, [server.password, server.sourcePassword])
-
 /** The README's quick start as a later step of the job (support/aria-operations-later-step.mjs): start or end web-01's maintenance. */
 function maintenance(main: StepResult, server: AriaOperationsEmulator, mode: 'start' | 'end'): Promise<StepResult> {
   const script = new URL('./support/aria-operations-later-step.mjs', import.meta.url).pathname
@@ -55,7 +51,10 @@ describe('Aria Operations: the token', () => {
     ])
     expect(main.exitCode, main.log.join('\n')).toBe(0)
     expect(ops.requestsTo('acquire').map((request) => request.status)).toEqual([200])
-    expectCredentialsInBodyOnly(ops, { username: ops.username, password: ops.password })
+    flows.expectCredentialInJsonOnly(ops, 'acquire', OPS_ACQUIRE_PATH, { username: ops.username, password: ops.password }, [
+      ops.password,
+      ops.sourcePassword,
+    ])
 
     const issued = ops.issued.at(-1)!
     const out = main.outputs
@@ -99,7 +98,13 @@ describe('Aria Operations: the token', () => {
     const { main, post, all } = await job(stepInputs)
     flows.scan(ops, all)
     expect(main.exitCode, main.log.join('\n')).toBe(0)
-    expectCredentialsInBodyOnly(ops, { username: ops.sourceUsername, password: ops.sourcePassword, authSource: ops.authSource })
+    flows.expectCredentialInJsonOnly(
+      ops,
+      'acquire',
+      OPS_ACQUIRE_PATH,
+      { username: ops.sourceUsername, password: ops.sourcePassword, authSource: ops.authSource },
+      [ops.password, ops.sourcePassword],
+    )
     expect(main.outputs.subject).toBe(ops.sourceUsername)
     expect(post.log.join('\n')).toContain('Released the Aria Operations token')
   })

@@ -20,10 +20,6 @@ const inputs = (server: SddcManagerEmulator, extra: Record<string, string> = {})
 
 const subject = { server: () => sddc, inputs }
 
-/** Every token request carried its credential in the JSON body, and no request any piece of one in its URL. */
-const expectCredentialsInBodyOnly = (server: SddcManagerEmulator, credential: Record<string, string>) =>
-  flows.expectCredentialInJsonOnly(server, 'tokens', SDDC_TOKENS_PATH, credential, [credential.password, credential.apiKey])
-
 describe('SDDC Manager: the token pair', () => {
   it('main: one login with the password, the outputs from the JWT, the refresh token only in the state; a later step uses the token; post: revokes the refresh token', async () => {
     const before = Date.now()
@@ -31,7 +27,9 @@ describe('SDDC Manager: the token pair', () => {
     flows.scan(sddc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(sddc.requestsTo('tokens').map((request) => request.status)).toEqual([201])
-    expectCredentialsInBodyOnly(sddc, { username: sddc.username, password: sddc.password })
+    flows.expectCredentialInJsonOnly(sddc, 'tokens', SDDC_TOKENS_PATH, { username: sddc.username, password: sddc.password }, [
+      sddc.password,
+    ])
 
     const issued = sddc.issued.at(-1)!
     const out = job.main.outputs
@@ -74,7 +72,7 @@ describe('SDDC Manager: the token pair', () => {
     const job = await runJob({ inputs: inputs(sddc, { username: '', password: '', 'api-token': sddc.apiKey }) })
     flows.scan(sddc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
-    expectCredentialsInBodyOnly(sddc, { apiKey: sddc.apiKey })
+    flows.expectCredentialInJsonOnly(sddc, 'tokens', SDDC_TOKENS_PATH, { apiKey: sddc.apiKey }, [sddc.apiKey])
     expect(job.main.outputs.subject).toBe(sddc.serviceUser)
     expect(job.main.masks).toContain(sddc.apiKey)
     expect(job.post!.log.join('\n')).toContain('Revoked the SDDC Manager refresh token')
