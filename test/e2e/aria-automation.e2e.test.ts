@@ -6,13 +6,7 @@
  * leak-scanned.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  ARIA_ACCESS_TOKEN_SECONDS,
-  ARIA_CATALOG_ITEMS_PATH,
-  ARIA_CSP_LOGIN_PATH,
-  ARIA_LOGIN_PATH,
-  AriaEmulator,
-} from './support/aria-emulator.ts'
+import { ARIA_CATALOG_ITEMS_PATH, ARIA_CSP_LOGIN_PATH, ARIA_LOGIN_PATH, AriaEmulator } from './support/aria-emulator.ts'
 import { ALWAYS, status } from './support/fault-cases.ts'
 import { expectPostHarmless, job, logOf } from './support/faults.ts'
 import { expectPacing } from './support/pacing.ts'
@@ -80,7 +74,7 @@ describe('Aria Automation: the exchange', () => {
     expect(out['access-token']).toBe(issued.token)
     expect(out['token-type']).toBe('Bearer')
     // exp - now, floored: at most the lifetime, less only by the seconds the step took.
-    flows.expectExpiry(out, before, ARIA_ACCESS_TOKEN_SECONDS, issued.expiresAt)
+    flows.expectExpiry(out, before, aria.accessTokenLifetime, issued.expiresAt)
     expect(out.org).toBe(aria.org)
     expect(out.subject).toBe(aria.username)
     for (const name of ['refresh-token', 'api-version', 'api-token-expires-at']) expect(out[name], name).toBeUndefined()

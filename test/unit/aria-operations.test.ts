@@ -11,6 +11,7 @@ import { failure, ok } from './inputs-support.ts'
 import {
   failedOnce,
   itPassesANetworkFailureOn,
+  itQuotesRefusals,
   itSaysBusyAfterEveryTry,
   itTakesProxyPagesRedirectsAnd429s,
   onPost,
@@ -157,26 +158,27 @@ describe('aria-operations: the acquire', () => {
 })
 
 describe('aria-operations: refusals of the acquire', () => {
-  it.each([
-    [400, 'Bad Request', 'username and password are required', LOGIN_ADVICE],
-    [401, 'Unauthorized', 'Authentication failed', LOGIN_ADVICE],
-    [403, 'Forbidden', 'User is locked', 'Aria Operations refused the user (its message says why): the account may be disabled or locked.'],
+  itQuotesRefusals(
+    EXCHANGE,
     [
-      404,
-      'Not Found',
-      'Not found',
-      'There is no /suite-api/api/auth/token/acquire at this address (no /suite-api). Check url: it must be the address of an Aria Operations (vRealize Operations) 8.x appliance.',
+      [400, 'Bad Request', 'username and password are required', LOGIN_ADVICE],
+      [401, 'Unauthorized', 'Authentication failed', LOGIN_ADVICE],
+      [
+        403,
+        'Forbidden',
+        'User is locked',
+        'Aria Operations refused the user (its message says why): the account may be disabled or locked.',
+      ],
+      [
+        404,
+        'Not Found',
+        'Not found',
+        'There is no /suite-api/api/auth/token/acquire at this address (no /suite-api). Check url: it must be the address of an Aria Operations (vRealize Operations) 8.x appliance.',
+      ],
+      [415, 'Unsupported Media Type', 'Unsupported Media Type', 'Check url, username, password and auth-source.'],
     ],
-    [415, 'Unsupported Media Type', 'Unsupported Media Type', 'Check url, username, password and auth-source.'],
-  ])('HTTP %i: quotes the message, advises, and never retries', async (status, text, message, advice) => {
-    const { error, seen, h } = await failedOnce(EXCHANGE, [status, { message, httpStatusCode: status }])
-    expect(seen).toHaveLength(1)
-    expect(h.sleeps).toEqual([])
-    expect(error).toBeInstanceOf(ProviderError)
-    expect(error.message).toBe(
-      `Aria Operations token request for ci-deployer failed: HTTP ${status} ${text}: ${message} (1 try). ${advice}`,
-    )
-  })
+    (status, message) => [status, { message, httpStatusCode: status }],
+  )
 
   it('a 401 with an empty body still names username, password and auth-source', async () => {
     const { error, seen } = await failedOnce(EXCHANGE, [401, ''])

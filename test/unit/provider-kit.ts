@@ -7,6 +7,7 @@
 import nock from 'nock'
 import { expect, it } from 'vitest'
 import type { Config, Credential, CredentialKind, CredentialOf } from '../../src/config.ts'
+import { ProviderError } from '../../src/errors.ts'
 import { createHttp, RequestError } from '../../src/http/request.ts'
 import { loadAllProviders } from '../../src/providers/index.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
@@ -154,6 +155,29 @@ export function itTakesProxyPagesRedirectsAnd429s<K extends CredentialKind>(subj
     expect(seen).toHaveLength(2)
     expect(seen[1].body).toBe(seen[0].body)
     expect(h.sleeps).toHaveLength(1)
+  })
+}
+
+/** A row of itQuotesRefusals: the status, its reason phrase, the provider's message, and the advice that follows. */
+export type Refusal = [status: number, text: string, message: string, advice: string]
+
+/**
+ * For each refusal: one request (never retried, no sleep), and a ProviderError that quotes the
+ * provider's message as `quoted(message)` renders it, counts the one try, and gives the advice.
+ */
+export function itQuotesRefusals<K extends CredentialKind>(
+  subject: ExchangeSubject<K>,
+  refusals: Refusal[],
+  reply: (status: number, message: string) => Reply,
+  quoted: (message: string) => string = (message) => message,
+): void {
+  it.each(refusals)('HTTP %i: quotes the message, advises, and never retries', async (status, text, message, advice) => {
+    const { error, seen, h } = await failedOnce(subject, reply(status, message))
+    expect(seen).toHaveLength(1)
+    expect(h.sleeps).toEqual([])
+    expect(error).toBeInstanceOf(ProviderError)
+    const who = subject.who ?? `${subject.title} token request`
+    expect(error.message).toBe(`${who} failed: HTTP ${status} ${text}: ${quoted(message)} (1 try). ${advice}`)
   })
 }
 
