@@ -1,19 +1,14 @@
-// Starts the CSP, Cloud Director, VCF Automation, Aria Automation, vCenter, Aria Operations, SDDC Manager or vSphere Supervisor emulator of the end-to-end tests
-// on 127.0.0.1, for a workflow that runs the action with `uses: ./` against it, or for trying the
-// action by hand.
+// Starts a provider's emulator of the end-to-end tests (any of test/e2e/support/emulator-scripts.ts:
+// csp, vcd, vcfa, aria-automation, vcenter, aria-operations, sddc-manager, supervisor) on 127.0.0.1,
+// for a workflow that runs the action with `uses: ./` against it, or for trying the action by hand.
 //
-//   node scripts/emulator.ts csp|vcd|vcfa|aria-automation|vcenter|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version 35.0]
+//   node scripts/emulator.ts <provider> [--port N] [--ca-file PATH] [--max-version 35.0]
 //        [--api-token-days N] [--fault 'ROUTE:{"times":2,"status":503}'] [--github-output] [--quiet]
 //        [--background LOG]
 //
-// Prints key=value lines (url, ca-file, a made-up demo credential, ...) and a last line ready=true
-// (vcfa: api-token and org are an All Apps org's; provider-api-token, vm-apps-org, vm-apps-api-token
-// and service-account-token are for the other kinds, kube-namespace a ready supervisor namespace;
-// aria-automation: login-username and login-password log in with a password instead of api-token;
-// vcenter: username and password; aria-operations: username and password; sddc-manager: username and password, or api-key for api-token; supervisor: username, password and
-// the vSphere namespace the user may use), logs one line per request to stderr (method, path, status;
-// never a header or body), and runs
-// until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
+// Prints key=value lines (url, ca-file, then the made-up credentials and what later steps need, as
+// the provider's entry in emulator-scripts.ts says) and a last line ready=true, logs one line per
+// request to stderr (method, path, status; never a header or body), and runs until SIGINT/SIGTERM. --github-output also appends the same values, plus ca-certificate as
 // PEM text, to $GITHUB_OUTPUT. The credentials are the emulator's own inventions: they open
 // nothing anywhere else.
 //
@@ -28,18 +23,11 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { AriaEmulator } from '../test/e2e/support/aria-emulator.ts'
-import { AriaOperationsEmulator } from '../test/e2e/support/aria-operations-emulator.ts'
-import { CspEmulator } from '../test/e2e/support/csp-emulator.ts'
-import { SddcManagerEmulator } from '../test/e2e/support/sddc-manager-emulator.ts'
-import type { EmulatorServer, Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
-import { VcdEmulator } from '../test/e2e/support/vcd-emulator.ts'
-import { SupervisorEmulator } from '../test/e2e/support/supervisor-emulator.ts'
-import { VcenterEmulator } from '../test/e2e/support/vcenter-emulator.ts'
-import { VcfaEmulator } from '../test/e2e/support/vcfa-emulator.ts'
+import type { Fault, RecordedRequest } from '../test/e2e/support/emulator.ts'
+import { EMULATOR_SCRIPTS } from '../test/e2e/support/emulator-scripts.ts'
 
-const usage =
-  'usage: node scripts/emulator.ts csp|vcd|vcfa|aria-automation|vcenter|aria-operations|sddc-manager|supervisor [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]'
+const providers = EMULATOR_SCRIPTS.map((script) => script.provider)
+const usage = `usage: node scripts/emulator.ts ${providers.join('|')} [--port N] [--ca-file PATH] [--max-version X.Y] [--api-token-days N] [--fault ROUTE:JSON] [--github-output] [--quiet] [--background LOG]`
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -72,10 +60,10 @@ if (values.help) {
   process.exit(0)
 }
 const provider = positionals[0]
-if (!['csp', 'vcd', 'vcfa', 'aria-automation', 'vcenter', 'aria-operations', 'sddc-manager', 'supervisor'].includes(provider)) {
-  fail(
-    `Which emulator? Give csp, vcd, vcfa, aria-automation, vcenter, aria-operations, sddc-manager or supervisor${provider ? `, not '${provider}'` : ''}.`,
-  )
+const script = EMULATOR_SCRIPTS.find((entry) => entry.provider === provider)
+if (!script) {
+  const named = `${providers.slice(0, -1).join(', ')} or ${providers.at(-1)}`
+  fail(`Which emulator? Give ${named}${provider ? `, not '${provider}'` : ''}.`)
 }
 if (values.background) await startInBackground(values.background)
 const port = Number(values.port)
@@ -90,121 +78,9 @@ const onReply = values.quiet
       )
     }
 
-let server: EmulatorServer
-const lines: [string, string][] = []
-if (provider === 'csp') {
-  const days = values['api-token-days'] === undefined ? undefined : Number(values['api-token-days'])
-  const csp = new CspEmulator({ port, onReply, apiTokenExpiresInDays: days })
-  server = csp
-  await csp.start()
-  lines.push(
-    ['url', csp.url],
-    ['api-token', csp.apiToken],
-    ['client-id', csp.clientId],
-    ['client-secret', csp.clientSecret],
-    ['org', csp.org],
-  )
-} else if (provider === 'vcfa') {
-  const vcfa = new VcfaEmulator({ port, onReply, maxVersion: values['max-version'] })
-  server = vcfa
-  await vcfa.start()
-  lines.push(
-    ['url', vcfa.url],
-    ['api-token', vcfa.tenantToken],
-    ['org', vcfa.tenantOrg],
-    ['provider-api-token', vcfa.providerToken],
-    ['vm-apps-org', vcfa.vmAppsOrg],
-    ['vm-apps-api-token', vcfa.vmAppsToken],
-    ['service-account-token', vcfa.serviceAccountToken],
-    ['api-version', vcfa.maxVersion],
-    ['kube-namespace', `${vcfa.project}/${vcfa.readyNamespace}`],
-  )
-} else if (provider === 'aria-automation') {
-  const aria = new AriaEmulator({ port, onReply })
-  server = aria
-  await aria.start()
-  // No org line: the action refuses org for this provider. token-org and subject are what the
-  // org and subject outputs should say; catalog-item-id and project-id are for a catalog request. The
-  // password login's names are not username and password: the action would refuse them beside api-token.
-  lines.push(
-    ['url', aria.url],
-    ['api-token', aria.refreshToken],
-    ['token-org', aria.org],
-    ['subject', aria.username],
-    ['login-username', aria.username],
-    ['login-password', aria.password],
-    ['catalog-item-id', aria.catalogItems[0].id],
-    ['project-id', aria.projectId],
-  )
-} else if (provider === 'vcenter') {
-  const vc = new VcenterEmulator({ port, onReply })
-  server = vc
-  await vc.start()
-  // username and password for the action (no api-token, no org); subject and token-type are what its
-  // outputs should say; a VM's name, a tag's ID and a content library's ID for the README's calls.
-  lines.push(
-    ['url', vc.url],
-    ['username', vc.username],
-    ['password', vc.password],
-    ['subject', vc.username],
-    ['token-type', 'Session'],
-    ['vm-name', vc.vms[1].name],
-    ['tag-id', vc.tags[0].id],
-    ['library-id', vc.libraries[0]],
-  )
-} else if (provider === 'aria-operations') {
-  const ops = new AriaOperationsEmulator({ port, onReply })
-  server = ops
-  await ops.start()
-  // A local user; token-type and subject are what those outputs should say; resource is one of its VMs.
-  lines.push(
-    ['url', ops.url],
-    ['username', ops.username],
-    ['password', ops.password],
-    ['token-type', 'OpsToken'],
-    ['subject', ops.username],
-    ['resource', ops.resources[0].name],
-  )
-} else if (provider === 'sddc-manager') {
-  const sddc = new SddcManagerEmulator({ port, onReply })
-  server = sddc
-  await sddc.start()
-  // username and password for the action; api-key (for api-token instead) is an automation account's,
-  // whose tokens name api-key-subject. A workload domain's name and an ESXi host to rotate, for later steps.
-  lines.push(
-    ['url', sddc.url],
-    ['username', sddc.username],
-    ['password', sddc.password],
-    ['subject', sddc.username],
-    ['api-key', sddc.apiKey],
-    ['api-key-subject', sddc.serviceUser],
-    ['domain', String(sddc.domains[0].name)],
-    ['esxi-host', 'sfo01-m01-esx01.sfo.example.test'],
-  )
-} else if (provider === 'supervisor') {
-  const supervisor = new SupervisorEmulator({ port, onReply })
-  server = supervisor
-  await supervisor.start()
-  lines.push(
-    ['url', supervisor.url],
-    ['username', supervisor.username],
-    ['password', supervisor.password],
-    ['subject', supervisor.username],
-    ['namespace', supervisor.namespace],
-  )
-} else {
-  const vcd = new VcdEmulator({ port, onReply, maxVersion: values['max-version'] })
-  server = vcd
-  await vcd.start()
-  lines.push(
-    ['url', vcd.url],
-    ['api-token', vcd.providerToken],
-    ['tenant-org', vcd.tenantOrg],
-    ['tenant-api-token', vcd.tenantToken],
-    ['service-account-token', vcd.serviceAccountToken],
-    ['api-version', vcd.maxVersion],
-  )
-}
+const days = values['api-token-days'] === undefined ? undefined : Number(values['api-token-days'])
+const server = await script.start({ port, onReply, maxVersion: values['max-version'], apiTokenDays: days })
+const lines: [string, string][] = [['url', server.url], ...script.lines(server)]
 
 for (const spec of values.fault ?? []) {
   const colon = spec.indexOf(':')

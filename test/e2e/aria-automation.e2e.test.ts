@@ -5,42 +5,23 @@
  * the step: not an output, not the environment, not the saved state, not the log). Every run is
  * leak-scanned.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ARIA_ACCESS_TOKEN_SECONDS,
-  ARIA_CATALOG_ITEMS_PATH,
-  ARIA_CSP_LOGIN_PATH,
-  ARIA_LOGIN_PATH,
-  AriaEmulator,
-} from './support/aria-emulator.ts'
-import { ALWAYS, expectPostHarmless, job, logOf, status } from './support/faults.ts'
+import { describe, expect, it } from 'vitest'
+import { ARIA_CATALOG_ITEMS_PATH, ARIA_CSP_LOGIN_PATH, ARIA_LOGIN_PATH, AriaEmulator } from './support/aria-emulator.ts'
+import { ALWAYS, status } from './support/fault-cases.ts'
+import { expectPostHarmless, job, logOf } from './support/faults.ts'
 import { expectPacing } from './support/pacing.ts'
-import { ConnectProxy } from './support/tcp.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { containsPiece, runJob, runStep, type JobResult } from './support/runner.ts'
 import { shareEmulators } from './support/shared-emulators.ts'
 
 let aria: AriaEmulator
 
 shareEmulators(async () => [(aria = await new AriaEmulator().start())])
 
-function inputs(server: AriaEmulator, extra: Record<string, string>): Record<string, string> {
-  return {
-    provider: 'aria-automation',
-    url: server.url,
-    'api-token': server.refreshToken,
-    'ca-certificate': server.ca,
-    'timeout-seconds': '5',
-    'max-attempts': '2',
-    ...extra,
-  }
-}
+const inputs = (server: AriaEmulator, extra: Record<string, string>) =>
+  flows.reaching(server, { provider: 'aria-automation', 'api-token': server.refreshToken }, extra)
 
-function scan(server: AriaEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const subject = { server: () => aria, inputs }
 
 /** Inputs for the password login instead of the API token. */
 function passwordInputs(server: AriaEmulator, extra: Record<string, string> = {}): Record<string, string> {
@@ -76,50 +57,14 @@ function expectApiTokenKept(result: JobResult, server: AriaEmulator): void {
 }
 
 /** Every login carried the API token in its JSON body, and no request any piece of it in its URL. */
-function expectCredentialInBodyOnly(server: AriaEmulator, token: string): void {
-  expect(server.requests.length).toBeGreaterThan(0)
-  for (const request of server.requests) expect(containsPiece(request.url, token), request.url).toBe(false)
-  for (const login of server.requestsTo('login')) {
-    expect(login.url).toBe(ARIA_LOGIN_PATH)
-    expect(login.json).toEqual({ refreshToken: token })
-    expect(login.headers['content-type']).toBe('application/json')
-    expect(login.headers.accept).toBe('application/json')
-    expect(login.headers.authorization).toBeUndefined()
-  }
-  expect(server.credentialsInUrl).toEqual([])
-}
-
-/** A later step of the job: lists catalog items with the token from VMW_ACCESS_TOKEN, as a workflow would. */
-async function laterStep(job: JobResult, server: AriaEmulator): Promise<StepResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'vmw-e2e-later-'))
-  const script = join(dir, 'list-catalog.mjs')
-  writeFileSync(
-    script,
-    `import https from 'node:https'
-const url = process.env.ARIA_URL + '${ARIA_CATALOG_ITEMS_PATH}?apiVersion=2020-08-25'
-https.get(url, { ca: process.env.ARIA_CA, headers: { Authorization: 'Bearer ' + process.env.VMW_ACCESS_TOKEN } }, (res) => {
-  let body = ''
-  res.on('data', (chunk) => (body += chunk))
-  res.on('end', () => {
-    const names = res.statusCode === 200 ? JSON.parse(body).content.map((item) => item.name) : []
-    console.log('HTTP ' + res.statusCode + ': ' + names.join(', '))
-    process.exitCode = res.statusCode === 200 ? 0 : 1
-  })
-})
-`,
-  )
-  try {
-    return await runStep({ action: script, jobEnv: job.env, masks: job.main.masks, env: { ARIA_URL: server.url, ARIA_CA: server.ca } })
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
+const expectCredentialInBodyOnly = (server: AriaEmulator, token: string) =>
+  flows.expectCredentialInJsonOnly(server, 'login', ARIA_LOGIN_PATH, { refreshToken: token }, [token])
 
 describe('Aria Automation: the exchange', () => {
   it('main: one login, the outputs from the JWT; post: cannot be revoked, sends nothing; a later step uses the token', async () => {
     const before = Date.now()
     const job = await runJob({ inputs: inputs(aria, {}) })
-    scan(aria, job)
+    flows.scan(aria, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(aria.requestsTo('login').map((request) => request.status)).toEqual([200])
     expectCredentialInBodyOnly(aria, aria.refreshToken)
@@ -129,11 +74,7 @@ describe('Aria Automation: the exchange', () => {
     expect(out['access-token']).toBe(issued.token)
     expect(out['token-type']).toBe('Bearer')
     // exp - now, floored: at most the lifetime, less only by the seconds the step took.
-    const expiresIn = Number(out['expires-in'])
-    expect(expiresIn).toBeLessThanOrEqual(ARIA_ACCESS_TOKEN_SECONDS)
-    expect(expiresIn).toBeGreaterThanOrEqual(Math.floor((issued.expiresAt - Date.now()) / 1000))
-    expect(Date.parse(out['expires-at'])).toBeLessThanOrEqual(issued.expiresAt)
-    expect(Date.parse(out['expires-at'])).toBeGreaterThanOrEqual(before + (expiresIn - 1) * 1000)
+    flows.expectExpiry(out, before, aria.accessTokenLifetime, issued.expiresAt)
     expect(out.org).toBe(aria.org)
     expect(out.subject).toBe(aria.username)
     for (const name of ['refresh-token', 'api-version', 'api-token-expires-at']) expect(out[name], name).toBeUndefined()
@@ -156,19 +97,15 @@ describe('Aria Automation: the exchange', () => {
     expect(aria.requests).toHaveLength(1)
     expect(aria.isAlive(issued.token)).toBe(true)
 
-    const later = await laterStep(job, aria)
-    scan(aria, later)
-    expect(later.exitCode, later.stderr).toBe(0)
-    expect(later.log).toContain(`HTTP 200: ${aria.catalogItems.map((item) => item.name).join(', ')}`)
-    expect(aria.requestsTo('catalog-items').map((request) => [request.headers.authorization, request.status])).toEqual([
-      [`Bearer ${issued.token}`, 200],
-    ])
+    const url = `${aria.url}${ARIA_CATALOG_ITEMS_PATH}?apiVersion=2020-08-25`
+    const catalog = { url, key: 'content', route: 'catalog-items', names: aria.catalogItems.map((item) => item.name) }
+    await flows.expectListedLater(job.main, aria, catalog, issued.token)
   })
 
   it('any address on the appliance works: the UI, the API root', async () => {
     for (const url of [`${aria.url}/automation-ui/#/service-broker-ui`, `${aria.url}/iaas/api/`]) {
       const step = await runStep({ inputs: inputs(aria, { url }) })
-      scan(aria, step)
+      flows.scan(aria, step)
       expect(step.exitCode, step.log.join('\n')).toBe(0)
     }
     expect(aria.requestsTo('login').map((request) => request.path)).toEqual([ARIA_LOGIN_PATH, ARIA_LOGIN_PATH])
@@ -179,7 +116,7 @@ describe('Aria Automation: the exchange', () => {
     const lower = await runStep({ inputs: inputs(aria, {}) })
     aria.tokenType = 'JWT'
     const other = await runStep({ inputs: inputs(aria, {}) })
-    scan(aria, [lower, other])
+    flows.scan(aria, [lower, other])
     expect(lower.exitCode, lower.log.join('\n')).toBe(0)
     expect(lower.outputs['token-type']).toBe('Bearer')
     expect(other.exitCode).toBe(1)
@@ -191,7 +128,7 @@ describe('Aria Automation: the exchange', () => {
   it('a JWT without exp: the documented 8 hours, with a warning in the log and the summary', async () => {
     aria.omitClaims = ['exp']
     const job = await runJob({ inputs: inputs(aria, {}) })
-    scan(aria, job)
+    flows.scan(aria, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(job.main.outputs['expires-in']).toBe(String(8 * 3600))
     expect(job.main.warnings).toEqual([
@@ -205,7 +142,7 @@ describe('Aria Automation: the exchange', () => {
   it('retries a 429 and succeeds', async () => {
     const fault = aria.fault('login', { times: 1, status: 429, headers: { 'retry-after': '0' } })
     const step = await runStep({ inputs: inputs(aria, { 'max-attempts': '3' }) })
-    scan(aria, step)
+    flows.scan(aria, step)
     expect(step.exitCode, step.log.join('\n')).toBe(0)
     expect(fault.hits).toBe(1)
     expect(aria.requestsTo('login').map((request) => request.status)).toEqual([429, 200])
@@ -240,49 +177,32 @@ describe('Aria Automation: refusals', () => {
   ])('%s: HTTP %i, the message quoted and advice, no retry, nothing to revoke', async (_name, status, token, message) => {
     const apiToken = token()
     const job = await runJob({ inputs: inputs(aria, { 'api-token': apiToken, 'max-attempts': '3' }) })
-    assertNoLeaks(job, [...aria.secrets(), apiToken])
-    expect(job.main.exitCode).toBe(1)
+    flows.scan(aria, job, [apiToken])
+    flows.expectNothingIssued(job)
     expect(aria.requestsTo('login').map((request) => request.status)).toEqual([status])
-    expect(job.main.errors).toHaveLength(1)
     expect(job.main.errors[0]).toMatch(/^Aria Automation token request failed: /)
     expect(job.main.errors[0]).toMatch(message)
-    expect(job.main.outputs).toEqual({})
-    expect(job.main.env).toEqual({})
     expectCredentialInBodyOnly(aria, apiToken)
-    expect(job.post!.exitCode).toBe(0)
     expect(job.post!.warnings).toEqual([])
-    expect(job.post!.log.join('\n')).toContain('The main step issued no access token: nothing to revoke.')
   })
 
-  it.each([
+  flows.itRefusesBeforeAnyRequest(subject, [
     ['org', { org: 'acme' }, /^Input 'org': is not used by provider aria-automation/],
     [
       'client-id',
-      { 'client-id': 'app', 'client-secret': 'S3cretS3cretS3cret', 'api-token': '' },
+      { 'client-id': 'app', 'client-secret': flows.MADE_UP_SECRET, 'api-token': '' },
       /^Input 'client-id': client-id and client-secret are not used/,
     ],
     ['url', { url: '' }, /^Input 'url': is required for provider aria-automation/],
-  ])('%s: an input error before any request', async (_name, extra, message) => {
-    const step = await runStep({ inputs: inputs(aria, extra) })
-    assertNoLeaks(step, [...aria.secrets(), 'S3cretS3cretS3cret'])
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(message)
-    expect(aria.requests).toEqual([])
-  })
+  ])
 
-  it('without ca-certificate the private CA is not trusted: the error points at ca-certificate, nothing is sent', async () => {
-    const step = await runStep({ inputs: inputs(aria, { 'ca-certificate': '' }) })
-    scan(aria, step)
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(/ca-certificate/)
-    expect(aria.requests).toEqual([])
-  })
+  flows.itDistrustsThePrivateCa(subject, /ca-certificate/)
 })
 
 describe('Aria Automation with a username and password', () => {
   it('main: logs in, exchanges the API token it made, and publishes only the access token; post: cannot revoke', async () => {
     const result = await job(passwordInputs(aria))
-    assertNoLeaks(result, aria.secrets())
+    flows.scan(aria, result)
     expect(result.main.exitCode, logOf(result)).toBe(0)
     expect(aria.requests.map((request) => [request.route, request.url, request.status])).toEqual([
       ['csp-login', `${ARIA_CSP_LOGIN_PATH}?access_token`, 200],
@@ -312,7 +232,7 @@ describe('Aria Automation with a username and password', () => {
   it('auth-source is sent as the domain; user@domain without auth-source works too', async () => {
     const withDomain = await job(passwordInputs(aria, { 'auth-source': aria.domain }))
     const asUpn = await job(passwordInputs(aria, { username: `${aria.username}@${aria.domain}` }))
-    assertNoLeaks([withDomain, asUpn], aria.secrets())
+    flows.scan(aria, [withDomain, asUpn])
     expect(withDomain.main.exitCode, logOf(withDomain)).toBe(0)
     expect(asUpn.main.exitCode, logOf(asUpn)).toBe(0)
     expect(aria.requestsTo('csp-login').map((request) => request.json)).toEqual([
@@ -327,7 +247,7 @@ describe('Aria Automation with a username and password', () => {
   ])('%s: HTTP 400, one try, the inputs to check named, nothing exchanged', async (_name, extra) => {
     const stepInputs = passwordInputs(aria, { ...extra, 'max-attempts': '3' })
     const result = await job(stepInputs)
-    assertNoLeaks(result, [...aria.secrets(), stepInputs.password])
+    flows.scan(aria, result, [stepInputs.password])
     expect(result.main.exitCode).toBe(1)
     expect(aria.requests.map((request) => [request.route, request.status])).toEqual([['csp-login', 400]])
     expect(result.main.errors).toEqual([
@@ -342,7 +262,7 @@ describe('Aria Automation with a username and password', () => {
   it('a 503 storm at the login that clears: retried, paced, then the exchange', async () => {
     aria.fault('csp-login', status(503, 2)())
     const result = await job(passwordInputs(aria, { 'max-attempts': '3', 'timeout-seconds': '2' }))
-    assertNoLeaks(result, aria.secrets())
+    flows.scan(aria, result)
     expect(result.main.exitCode, logOf(result)).toBe(0)
     const tries = aria.requestsTo('csp-login')
     expect(tries.map((request) => request.status)).toEqual([503, 503, 200])
@@ -353,7 +273,7 @@ describe('Aria Automation with a username and password', () => {
   it('a 503 storm that does not clear: busy, not wrong credentials', async () => {
     aria.fault('csp-login', status(503, ALWAYS)())
     const result = await job(passwordInputs(aria, { 'max-attempts': '2', 'timeout-seconds': '2' }))
-    assertNoLeaks(result, aria.secrets())
+    flows.scan(aria, result)
     expect(result.main.exitCode).toBe(1)
     expect(result.main.errors[0]).toMatch(
       /^Aria Automation login of ci-bot failed: HTTP 503 .*\(2 tries\)\. Aria Automation is busy or unavailable/,
@@ -363,53 +283,29 @@ describe('Aria Automation with a username and password', () => {
 
   it('api-token and username/password together: an input error, nothing sent', async () => {
     const result = await job(passwordInputs(aria, { 'api-token': aria.refreshToken }))
-    assertNoLeaks(result, aria.secrets())
+    flows.scan(aria, result)
     expect(result.main.errors[0]).toMatch(/^Input 'api-token': give either api-token, or username and password, not both/)
     expect(aria.requests).toEqual([])
   })
 })
 
 describe('Aria Automation through an https_proxy', () => {
-  let behind: AriaEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await new AriaEmulator({ names: ['aria.example.test'] }).start()
-    proxy = await new ConnectProxy({ hosts: { 'aria.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await behind?.close()
-  })
+  const behind = flows.behindProxy('aria.example.test', (names) => new AriaEmulator({ names }).start())
 
   it('reaches a host only the proxy can resolve; the post step sends nothing', async () => {
-    const url = `${behind.urlFor('aria.example.test')}/automation-ui/`
-    const job = await runJob({ inputs: inputs(behind, { url }), env: { https_proxy: proxy.url } })
-    scan(behind, job)
-    expect(job.main.exitCode, job.log.join('\n')).toBe(0)
-    expect(job.post!.exitCode).toBe(0)
-    expect(proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual([[`aria.example.test:${behind.port}`, 200]])
-    expect(behind.requests.map((request) => [request.route, request.servername, request.status])).toEqual([
-      ['login', 'aria.example.test', 200],
-    ])
-    expect(job.main.outputs['access-token']).toBe(behind.issued.at(-1)!.token)
-    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.refreshToken)
+    const job = await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/automation-ui/` }))
+    flows.expectTunnelled(behind, 1, ['login 200'], behind.server.refreshToken)
+    expect(job.main.outputs['access-token']).toBe(behind.server.issued.at(-1)!.token)
   })
 
   it('with a password: both requests go through one tunnel to a host only the proxy resolves', async () => {
-    behind.reset()
-    proxy.tunnels.length = 0
-    const result = await job(passwordInputs(behind, { url: `${behind.urlFor('aria.example.test')}/automation-ui/` }), {
-      https_proxy: proxy.url,
+    behind.server.reset()
+    behind.proxy.tunnels.length = 0
+    const result = await flows.jobThroughProxy(behind, passwordInputs(behind.server, { url: `${behind.url}/automation-ui/` }), {
+      debug: true,
+      timeoutMs: 40_000,
     })
-    assertNoLeaks(result, behind.secrets())
-    expect(result.main.exitCode, logOf(result)).toBe(0)
-    expect(behind.requests.map((request) => [request.route, request.servername, request.status])).toEqual([
-      ['csp-login', 'aria.example.test', 200],
-      ['login', 'aria.example.test', 200],
-    ])
-    expect(proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual([[`aria.example.test:${behind.port}`, 200]])
-    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.password)
-    expectApiTokenKept(result, behind)
+    flows.expectTunnelled(behind, 1, ['csp-login 200', 'login 200'], behind.server.password)
+    expectApiTokenKept(result, behind.server)
   })
 })

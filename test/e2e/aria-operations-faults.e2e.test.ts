@@ -8,60 +8,23 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { AriaOperationsEmulator, opsExpiresAt } from './support/aria-operations-emulator.ts'
-import {
-  ALWAYS,
-  CONCURRENT_CASES,
-  expectFailed,
-  expectMessagesClean,
-  expectPostHarmless,
-  expectRevokeWarning,
-  expectWithinBound,
-  fails,
-  job,
-  logOf,
-  retryAfter,
-  retryAfterOf,
-  revoked,
-  status,
-  succeeds,
-  TIMEOUT_SECONDS,
-  warns,
-  type ExchangeCase,
-  type RevokeCase,
-} from './support/faults.ts'
+import { ALWAYS, fails, retryAfter, revoked, status, succeeds, warns, type ExchangeCase, type RevokeCase } from './support/fault-cases.ts'
+import * as faults from './support/faults.ts'
 import { expectPacing, type Pacing } from './support/pacing.ts'
-import { assertNoLeaks, containsPiece, type JobResult } from './support/runner.ts'
-import { using } from './support/tcp.ts'
+import { passwordOf, reaching } from './support/provider-flows.ts'
+import { containsPiece, type JobResult } from './support/runner.ts'
 
-vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
+vi.setConfig({ maxConcurrency: faults.CONCURRENT_CASES })
 
-/**
- * A fresh emulator whose `route` has the case's fault, a job (main and post step, debug lines on)
- * against it, the leak scan of both steps, then the case's own checks.
- */
-async function faultedJob(
+/** The case's fault on a fresh emulator's `route`, a job against it (faults.ts: faults.faultCase), then the case's own checks. */
+function opsCase(
   route: 'acquire' | 'release',
-  testCase: Pick<ExchangeCase, 'fault' | 'attempts' | 'timeoutSeconds' | 'slow'>,
+  testCase: ExchangeCase | RevokeCase,
   check: (ops: AriaOperationsEmulator, result: JobResult, pacing: Pacing) => void,
 ): Promise<void> {
-  const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds: testCase.timeoutSeconds ?? TIMEOUT_SECONDS, slow: testCase.slow }
-  const ops = await new AriaOperationsEmulator().start()
-  await using([ops], async () => {
-    const fault = testCase.fault()
-    pacing.retryAfter = retryAfterOf(fault)
-    ops.fault(route, fault)
-    const result = await job({
-      provider: 'aria-operations',
-      url: ops.url,
-      username: ops.username,
-      password: ops.password,
-      'ca-certificate': ops.ca,
-      'timeout-seconds': String(pacing.timeoutSeconds),
-      'max-attempts': String(pacing.attempts),
-    })
-    assertNoLeaks(result, ops.secrets())
-    check(ops, result, pacing)
-  })
+  const inputs = (ops: AriaOperationsEmulator, limits: Record<string, string>) =>
+    reaching(ops, { provider: 'aria-operations', ...passwordOf(ops) }, limits)
+  return faults.faultCase(() => new AriaOperationsEmulator().start(), route, testCase, inputs, check)
 }
 
 /** The auth-token answer as XML, as the Suite API sends it when the Accept header is lost (a proxy). */
@@ -126,31 +89,27 @@ const ACQUIRE_CASES: ExchangeCase[] = [
 describe.concurrent('Aria Operations: acquire faults', () => {
   for (const testCase of ACQUIRE_CASES) {
     it(testCase.name, () =>
-      faultedJob('acquire', testCase, (ops, result, pacing) => {
-        expectMessagesClean(result.main, ops.secrets())
-
+      opsCase('acquire', testCase, (ops, result, pacing) => {
         const tries = ops.requestsTo('acquire')
-        expect(tries.length, logOf(result)).toBe(testCase.tries)
-        expectPacing(tries, pacing, result.main)
-        expectWithinBound(result.main, pacing, tries[0]?.time)
+        faults.expectPaced(tries, pacing, result.main, { count: testCase.tries })
         for (const request of tries) {
           expect(request.json).toEqual({ username: ops.username, password: ops.password })
           expect(containsPiece(request.url, ops.password)).toBe(false)
         }
-        const post = expectPostHarmless(result)
+        const post = faults.expectPostHarmless(result)
         const releases = ops.requestsTo('release')
 
         if (testCase.ok) {
-          expect(result.main.exitCode, logOf(result)).toBe(0)
+          expect(result.main.exitCode, faults.logOf(result)).toBe(0)
           const token = ops.issued.at(-1)!.token
           expect(result.main.outputs['access-token']).toBe(token)
           expect(post.warnings).toEqual([])
           expect(releases.map((request) => [request.headers.authorization, request.status])).toEqual([[`OpsToken ${token}`, 200]])
           expect(ops.isAlive(token)).toBe(false)
         } else {
-          expectFailed(result.main, testCase.error ?? [], testCase.countsTries ? testCase.tries : undefined)
+          faults.expectFailed(result.main, testCase.error ?? [], testCase.countsTries ? testCase.tries : undefined)
           expect(result.main.warnings).toEqual([])
-          expect(logOf(post)).toMatch(/nothing to revoke/)
+          expect(faults.logOf(post)).toMatch(/nothing to revoke/)
           // A token the main step received but could not take is released by it, with one try.
           const refused = testCase.receivesToken ? ops.issued.map((entry) => entry.token) : []
           expect(releases.map((request) => request.headers.authorization)).toEqual(refused.map((token) => `OpsToken ${token}`))
@@ -188,26 +147,24 @@ const RELEASE_CASES: RevokeCase[] = [
 describe.concurrent('Aria Operations: release faults in the post step', () => {
   for (const testCase of RELEASE_CASES) {
     it(testCase.name, () =>
-      faultedJob('release', testCase, (ops, result, pacing) => {
-        expect(result.main.exitCode, logOf(result)).toBe(0)
+      opsCase('release', testCase, (ops, result, pacing) => {
+        expect(result.main.exitCode, faults.logOf(result)).toBe(0)
         const token = result.main.outputs['access-token']
-        const post = expectPostHarmless(result)
-        expectMessagesClean(post, ops.secrets())
-
+        const post = faults.expectPostHarmless(result)
         const tries = ops.requestsTo('release')
-        expect(tries.length, logOf(post)).toBe(testCase.tries)
+        expect(tries.length, faults.logOf(post)).toBe(testCase.tries)
         const schemes = tries.map((request) => request.headers.authorization)
         expect(schemes.every((value) => value === `OpsToken ${token}` || value === `vRealizeOpsToken ${token}`)).toBe(true)
         // Pacing is per request: the tries of the first (OpsToken) form, when no second one followed.
         if (schemes.every((value) => value?.startsWith('OpsToken '))) expectPacing(tries, pacing, post)
-        expectWithinBound(post, { ...pacing, attempts: pacing.attempts * 2 }, tries[0]?.time)
+        faults.expectWithinBound(post, { ...pacing, attempts: pacing.attempts * 2 }, tries[0]?.time)
 
         if (testCase.revoked) {
           expect(post.warnings).toEqual([])
-          expect(logOf(post)).toMatch(/Released the Aria Operations token|already released or expired/)
+          expect(faults.logOf(post)).toMatch(/Released the Aria Operations token|already released or expired/)
           expect(ops.isAlive(token)).toBe(testCase.ended === false)
         } else {
-          const warning = expectRevokeWarning(post, testCase)
+          const warning = faults.expectRevokeWarning(post, testCase)
           expect(warning).toContain(`stays valid until it expires at ${result.main.outputs['expires-at']}`)
           expect(ops.isAlive(token)).toBe(true)
         }

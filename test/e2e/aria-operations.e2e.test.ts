@@ -4,97 +4,31 @@
  * CA: main step, a later step that uses the token, post step that releases it. Every run is
  * leak-scanned. The faults of both requests are in aria-operations-faults.e2e.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AriaOperationsEmulator, OPS_ACQUIRE_PATH, OPS_RESOURCES_PATH, OPS_TOKEN_LIFETIME_MS } from './support/aria-operations-emulator.ts'
-import { ConnectProxy } from './support/tcp.ts'
-import { assertNoLeaks, containsPiece, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { runJob, runStep, type StepResult } from './support/runner.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 
 let ops: AriaOperationsEmulator
 
-beforeAll(async () => {
-  ops = await new AriaOperationsEmulator().start()
-})
-afterAll(async () => {
-  await ops?.close()
-})
-afterEach(() => ops.reset())
+shareEmulators(async () => [(ops = await new AriaOperationsEmulator().start())])
 
-function inputs(server: AriaOperationsEmulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    provider: 'aria-operations',
-    url: server.url,
-    username: server.username,
-    password: server.password,
-    'ca-certificate': server.ca,
-    'timeout-seconds': '5',
-    'max-attempts': '2',
-    ...extra,
-  }
-}
+const inputs = (server: AriaOperationsEmulator, extra: Record<string, string> = {}) =>
+  flows.reaching(server, { provider: 'aria-operations', ...flows.passwordOf(server) }, extra)
 
-function scan(server: AriaOperationsEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const subject = { server: () => ops, inputs }
 
-/** Every acquire carried the credentials in its JSON body (authSource only when given), none any piece of them in a URL. */
-function expectCredentialsInBodyOnly(server: AriaOperationsEmulator, expected: Record<string, string>): void {
-  for (const request of server.requests) {
-    for (const secret of [server.password, server.sourcePassword]) expect(containsPiece(request.url, secret), request.url).toBe(false)
-  }
-  for (const acquire of server.requestsTo('acquire')) {
-    expect(acquire.url).toBe(OPS_ACQUIRE_PATH)
-    expect(acquire.json).toEqual(expected)
-    expect(acquire.headers).toMatchObject({ 'content-type': 'application/json', accept: 'application/json' })
-    expect(acquire.headers.authorization).toBeUndefined()
-  }
-  expect(server.credentialsInUrl).toEqual([])
-}
-
-/**
- * The README's quick start as a later step of the job: MODE=start finds the resource and starts its
- * maintenance, MODE=end ends it, with `Authorization: OpsToken <token>` from VMW_ACCESS_TOKEN.
- */
-async function laterStep(main: StepResult, server: AriaOperationsEmulator, mode: 'start' | 'end'): Promise<StepResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'vmw-e2e-later-'))
-  const script = join(dir, 'maintenance.mjs')
-  writeFileSync(
-    script,
-    `import https from 'node:https'
-const { OPS_URL, OPS_CA, VMW_ACCESS_TOKEN, MODE } = process.env
-const call = (method, path) => new Promise((resolve, reject) => {
-  const headers = { Authorization: 'OpsToken ' + VMW_ACCESS_TOKEN, Accept: 'application/json' }
-  https.request(OPS_URL + path, { method, ca: OPS_CA, headers }, (res) => {
-    let body = ''
-    res.on('data', (chunk) => (body += chunk))
-    res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(method + ' ' + path + ': HTTP ' + res.statusCode))))
-  }).on('error', reject).end()
-})
-const id = JSON.parse(await call('GET', '${OPS_RESOURCES_PATH}?name=web-01')).resourceList[0].identifier
-await call(MODE === 'start' ? 'PUT' : 'DELETE', '${OPS_RESOURCES_PATH}/' + id + '/maintained' + (MODE === 'start' ? '?duration=60' : ''))
-console.log('maintenance of web-01: ' + MODE)
-`,
-  )
-  try {
-    return await runStep({
-      action: script,
-      jobEnv: main.env,
-      masks: main.masks,
-      env: { OPS_URL: server.url, OPS_CA: server.ca, MODE: mode },
-    })
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+/** The README's quick start as a later step of the job (support/aria-operations-later-step.mjs): start or end web-01's maintenance. */
+function maintenance(main: StepResult, server: AriaOperationsEmulator, mode: 'start' | 'end'): Promise<StepResult> {
+  const script = new URL('./support/aria-operations-later-step.mjs', import.meta.url).pathname
+  return flows.laterStep(main, script, { OPS_URL: server.url, OPS_CA: server.ca, OPS_RESOURCES_PATH, MODE: mode })
 }
 
 /** Main step, then `between` (the job's later steps), then the post step with main's state and env. */
-async function job(stepInputs: Record<string, string>, between?: (main: StepResult) => Promise<void>, env?: Record<string, string>) {
-  const main = await runStep({ inputs: stepInputs, env })
-  await between?.(main)
-  const post = await runStep({ step: 'post', inputs: stepInputs, env, state: main.state, jobEnv: main.env, masks: main.masks })
-  return { main, post, all: [main, post] }
+async function job(stepInputs: Record<string, string>, between?: (main: StepResult) => Promise<void>) {
+  const run = await runJob({ inputs: stepInputs, between })
+  return { main: run.main, post: run.post!, all: run }
 }
 
 describe('Aria Operations: the token', () => {
@@ -103,12 +37,12 @@ describe('Aria Operations: the token', () => {
     const later: StepResult[] = []
     const web01 = () => ops.resources.find((resource) => resource.name === 'web-01')!
     const { main, post, all } = await job(inputs(ops), async (step) => {
-      later.push(await laterStep(step, ops, 'start'))
+      later.push(await maintenance(step, ops, 'start'))
       expect(web01().maintenance).toMatchObject({ state: 'MAINTAINED', by: ops.username })
-      later.push(await laterStep(step, ops, 'end'))
+      later.push(await maintenance(step, ops, 'end'))
       expect(web01().maintenance).toBeUndefined()
     })
-    scan(ops, [...all, ...later])
+    flows.scan(ops, [all, ...later])
     for (const step of later) expect(step.exitCode, step.stderr).toBe(0)
     expect(later.map((step) => step.log.at(-1))).toEqual(['maintenance of web-01: start', 'maintenance of web-01: end'])
     expect(ops.requestsTo('maintenance').map((request) => [request.method, request.headers.authorization, request.status])).toEqual([
@@ -117,16 +51,16 @@ describe('Aria Operations: the token', () => {
     ])
     expect(main.exitCode, main.log.join('\n')).toBe(0)
     expect(ops.requestsTo('acquire').map((request) => request.status)).toEqual([200])
-    expectCredentialsInBodyOnly(ops, { username: ops.username, password: ops.password })
+    flows.expectCredentialInJsonOnly(ops, 'acquire', OPS_ACQUIRE_PATH, { username: ops.username, password: ops.password }, [
+      ops.password,
+      ops.sourcePassword,
+    ])
 
     const issued = ops.issued.at(-1)!
     const out = main.outputs
     expect(out['access-token']).toBe(issued.token)
     expect(out['token-type']).toBe('OpsToken')
-    const expiresIn = Number(out['expires-in'])
-    expect(expiresIn).toBeLessThanOrEqual(OPS_TOKEN_LIFETIME_MS / 1000)
-    expect(expiresIn).toBeGreaterThanOrEqual(Math.floor((issued.time + OPS_TOKEN_LIFETIME_MS - Date.now()) / 1000))
-    expect(Date.parse(out['expires-at'])).toBeGreaterThanOrEqual(before + (expiresIn - 1) * 1000)
+    flows.expectExpiry(out, before, OPS_TOKEN_LIFETIME_MS / 1000, issued.time + OPS_TOKEN_LIFETIME_MS)
     expect(out.org).toBe('')
     expect(out.subject).toBe(ops.username)
     for (const name of ['refresh-token', 'api-version', 'api-token-expires-at']) expect(out[name], name).toBeUndefined()
@@ -153,7 +87,7 @@ describe('Aria Operations: the token', () => {
   it('any address on the appliance works: the UI, the Suite API root', async () => {
     for (const url of [`${ops.url}/ui/index.action#/dashboards`, `${ops.url}/suite-api/`]) {
       const step = await runStep({ inputs: inputs(ops, { url, revoke: 'false' }) })
-      scan(ops, step)
+      flows.scan(ops, step)
       expect(step.exitCode, step.log.join('\n')).toBe(0)
     }
     expect(ops.requestsTo('acquire').map((request) => request.path)).toEqual([OPS_ACQUIRE_PATH, OPS_ACQUIRE_PATH])
@@ -162,16 +96,22 @@ describe('Aria Operations: the token', () => {
   it('a user of an auth source: auth-source is sent as authSource', async () => {
     const stepInputs = inputs(ops, { username: ops.sourceUsername, password: ops.sourcePassword, 'auth-source': ops.authSource })
     const { main, post, all } = await job(stepInputs)
-    scan(ops, all)
+    flows.scan(ops, all)
     expect(main.exitCode, main.log.join('\n')).toBe(0)
-    expectCredentialsInBodyOnly(ops, { username: ops.sourceUsername, password: ops.sourcePassword, authSource: ops.authSource })
+    flows.expectCredentialInJsonOnly(
+      ops,
+      'acquire',
+      OPS_ACQUIRE_PATH,
+      { username: ops.sourceUsername, password: ops.sourcePassword, authSource: ops.authSource },
+      [ops.password, ops.sourcePassword],
+    )
     expect(main.outputs.subject).toBe(ops.sourceUsername)
     expect(post.log.join('\n')).toContain('Released the Aria Operations token')
   })
 
   it('revoke: false keeps the token alive and the post step says until when', async () => {
     const { main, post, all } = await job(inputs(ops, { revoke: 'false' }))
-    scan(ops, all)
+    flows.scan(ops, all)
     expect(main.exitCode).toBe(0)
     expect(JSON.stringify(main.state)).not.toContain(main.outputs['access-token'])
     expect(post.log.join('\n')).toContain(
@@ -186,7 +126,7 @@ describe('Aria Operations: the release', () => {
   it('a build that predates the OpsToken scheme: the release is sent again in the vRealizeOpsToken form and ends the token', async () => {
     ops.authSchemes = ['vRealizeOpsToken']
     const { main, post, all } = await job(inputs(ops))
-    scan(ops, all)
+    flows.scan(ops, all)
     expect(main.exitCode).toBe(0)
     const token = main.outputs['access-token']
     expect(post.warnings).toEqual([])
@@ -200,7 +140,7 @@ describe('Aria Operations: the release', () => {
 
   it('a token that is already gone (released elsewhere or idle 6 hours): 401 in both forms is success', async () => {
     const { main, post, all } = await job(inputs(ops), async (step) => ops.expireToken(step.outputs['access-token']))
-    scan(ops, all)
+    flows.scan(ops, all)
     expect(main.exitCode).toBe(0)
     expect(post.exitCode).toBe(0)
     expect(post.warnings).toEqual([])
@@ -211,7 +151,7 @@ describe('Aria Operations: the release', () => {
   it('a failed release is a warning that says until when the token stays valid; the job stays green', async () => {
     ops.fault('release', { status: 500, times: Number.POSITIVE_INFINITY })
     const { main, post, all } = await job(inputs(ops))
-    scan(ops, all)
+    flows.scan(ops, all)
     expect(post.exitCode).toBe(0)
     expect(post.errors).toEqual([])
     expect(post.warnings).toHaveLength(1)
@@ -231,83 +171,44 @@ describe('Aria Operations: refusals', () => {
     ['a local user with an auth-source', () => ({ 'auth-source': ops.authSource })],
   ])('%s: HTTP 401, one try, all three inputs named, nothing published or released', async (_name, extra) => {
     const stepInputs = inputs(ops, { ...extra(), 'max-attempts': '3' })
-    const { main, post, all } = await job(stepInputs)
-    assertNoLeaks(all, [...ops.secrets(), stepInputs.password])
-    expect(main.exitCode).toBe(1)
+    const { main, all } = await job(stepInputs)
+    flows.scan(ops, all, [stepInputs.password])
+    flows.expectNothingIssued(all)
     expect(ops.requestsTo('acquire').map((request) => request.status)).toEqual([401])
-    expect(main.errors).toHaveLength(1)
     expect(main.errors[0]).toMatch(/^Aria Operations token request for \S+ failed: HTTP 401 Unauthorized: .*\(1 try\)\. /)
     expect(main.errors[0]).toContain('check username, password and auth-source')
     expect(main.errors[0]).toContain('Not retried: repeated failures can lock the account.')
-    expect(main.outputs).toEqual({})
-    expect(main.env).toEqual({})
-    expect(post.exitCode).toBe(0)
-    expect(post.log.join('\n')).toContain('The main step issued no access token: nothing to revoke.')
     expect(ops.requestsTo('release')).toEqual([])
-  })
-
-  it('without ca-certificate the private CA is not trusted: the error points at ca-certificate, nothing is sent', async () => {
-    const step = await runStep({ inputs: inputs(ops, { 'ca-certificate': '' }) })
-    scan(ops, step)
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(
-      /^Aria Operations token request for ci-deployer at 127\.0\.0\.1:\d+ failed: the server's TLS certificate is not trusted .*ca-certificate/,
-    )
-    expect(ops.requests).toEqual([])
   })
 
   it('a server that is no Aria Operations (no /suite-api): 404 says so', async () => {
     ops.fault('acquire', { status: 404, body: '<html><head><title>Not Found</title></head></html>', times: 1 })
     const step = await runStep({ inputs: inputs(ops) })
-    scan(ops, step)
+    flows.scan(ops, step)
     expect(step.exitCode).toBe(1)
     expect(step.errors[0]).toMatch(
       /HTTP 404 Not Found, an HTML page \("Not Found"\).*\(1 try\)\. There is no \/suite-api\/api\/auth\/token\/acquire at this address/,
     )
   })
 
-  it.each([
+  flows.itDistrustsThePrivateCa(
+    subject,
+    /^Aria Operations token request for ci-deployer at 127\.0\.0\.1:\d+ failed: the server's TLS certificate is not trusted .*ca-certificate/,
+  )
+
+  flows.itRefusesBeforeAnyRequest(subject, [
     ['org', { org: 'acme' }, /^Input 'org': is not used by provider aria-operations: Aria Operations has no organizations\. Remove org\.$/],
-    ['api-token', { 'api-token': 'S3cretS3cretS3cret' }, /^Input 'api-token': api-token is not used by provider aria-operations/],
+    ['api-token', { 'api-token': flows.MADE_UP_SECRET }, /^Input 'api-token': api-token is not used by provider aria-operations/],
     ['password', { password: '' }, /^Input 'password': is required when username is given/],
     ['url', { url: '' }, /^Input 'url': is required for provider aria-operations/],
-  ])('%s: an input error before any request', async (_name, extra, message) => {
-    const step = await runStep({ inputs: inputs(ops, extra) })
-    assertNoLeaks(step, [...ops.secrets(), 'S3cretS3cretS3cret'])
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(message)
-    expect(ops.requests).toEqual([])
-  })
+  ])
 })
 
 describe('Aria Operations through an https_proxy', () => {
-  let behind: AriaOperationsEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await new AriaOperationsEmulator({ names: ['ops.example.test'] }).start()
-    proxy = await new ConnectProxy({ hosts: { 'ops.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await behind?.close()
-  })
+  const behind = flows.behindProxy('ops.example.test', (names) => new AriaOperationsEmulator({ names }).start())
 
   it('reaches a host only the proxy can resolve, the acquire and the release both', async () => {
-    const url = `${behind.urlFor('ops.example.test')}/ui/`
-    const { main, post, all } = await job(inputs(behind, { url }), undefined, { https_proxy: proxy.url })
-    scan(behind, all)
-    expect(main.exitCode, main.log.join('\n')).toBe(0)
-    expect(post.exitCode).toBe(0)
-    expect(post.warnings).toEqual([])
-    expect(proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual([
-      [`ops.example.test:${behind.port}`, 200],
-      [`ops.example.test:${behind.port}`, 200],
-    ])
-    expect(behind.requests.map((request) => [request.route, request.servername, request.status])).toEqual([
-      ['acquire', 'ops.example.test', 200],
-      ['release', 'ops.example.test', 200],
-    ])
-    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.password)
+    await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/ui/` }))
+    flows.expectTunnelled(behind, 2, ['acquire 200', 'release 200'], behind.server.password)
   })
 })

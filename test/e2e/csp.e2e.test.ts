@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
 import { readJwt } from './support/jwt.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
 import { shareEmulators } from './support/shared-emulators.ts'
 
 const DAY_MS = 86_400_000
@@ -15,22 +16,12 @@ let csp: CspEmulator
 shareEmulators(async () => [(csp = await new CspEmulator({ apiTokenExpiresInDays: 5 }).start())])
 
 /** Inputs for the emulator: its url and CA, short limits so that failures stay fast. */
-function inputs(extra: Record<string, string>): Record<string, string> {
-  return { url: csp.url, 'ca-certificate': csp.ca, 'timeout-seconds': '5', 'max-attempts': '2', ...extra }
-}
+const inputs = (extra: Record<string, string>) => flows.reaching(csp, {}, extra)
 
-function scan(result: JobResult | StepResult, ...more: string[]): void {
-  assertNoLeaks(result, [...csp.secrets(), ...more])
-}
+const scan = (result: JobResult | StepResult, ...more: string[]) => flows.scan(csp, result, more)
 
 /** No request carried any piece of a credential in its URL. */
-function expectNoCredentialInUrls(...credentials: string[]): void {
-  expect(csp.requests.length).toBeGreaterThan(0)
-  for (const request of csp.requests) {
-    for (const credential of credentials) expect(containsPiece(request.url, credential), request.url).toBe(false)
-  }
-  expect(csp.credentialsInUrl).toEqual([])
-}
+const expectNoCredentialInUrls = (...credentials: string[]) => flows.expectNoCredentialInUrls(csp, ...credentials)
 
 describe('CSP API token', () => {
   it('exchanges the token, publishes outputs and env, warns about the API token expiring in 5 days', async () => {
@@ -298,7 +289,7 @@ describe('CSP with a private CA', () => {
       const good = await runStep({
         inputs: { ...inputs({ 'api-token': selfSigned.apiToken }), url: selfSigned.url, 'ca-certificate': selfSigned.ca },
       })
-      assertNoLeaks([bad, good], selfSigned.secrets())
+      flows.scan(selfSigned, [bad, good])
       expect(good.exitCode).toBe(0)
       expect(good.outputs['access-token']).toBe(selfSigned.issued.at(-1)!.access_token)
     } finally {

@@ -10,7 +10,8 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
-import { ALWAYS, CONCURRENT_CASES, exchangeCase, expectFailed, fails, succeeds, type ExchangeCase } from './support/faults.ts'
+import { ALWAYS, fails, succeeds, type ExchangeCase } from './support/fault-cases.ts'
+import { CONCURRENT_CASES, exchangeCase, expectFailed } from './support/faults.ts'
 import { cspInputs, vcdInputs } from './support/inputs.ts'
 import { assertNoLeaks, runJob } from './support/runner.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'

@@ -5,7 +5,8 @@
  * clock (support/pacing.ts). What each case checks besides is in support/faults.ts.
  */
 import { describe, it, vi } from 'vitest'
-import { ALWAYS, CONCURRENT_CASES, exchangeCase, fails, succeeds, type ExchangeCase } from './support/faults.ts'
+import { ALWAYS, fails, succeeds, type ExchangeCase } from './support/fault-cases.ts'
+import { CONCURRENT_CASES, exchangeCase } from './support/faults.ts'
 
 vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
 

@@ -8,29 +8,13 @@
 import { describe, expect, it, vi } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
 import type { Fault, RecordedRequest } from './support/emulator.ts'
-import {
-  ALWAYS,
-  CONCURRENT_CASES,
-  exchangeCase,
-  expectFailed,
-  expectMessagesClean,
-  expectPostHarmless,
-  expectWithinBound,
-  fails,
-  job,
-  retryAfter,
-  retryAfterDate,
-  retryAfterOf,
-  setUp,
-  status,
-  succeeds,
-  type ExchangeCase,
-} from './support/faults.ts'
-import { expectPacing, type Pacing } from './support/pacing.ts'
-import { assertNoLeaks, type JobResult } from './support/runner.ts'
+import { ALWAYS, fails, retryAfter, retryAfterDate, status, succeeds, type ExchangeCase } from './support/fault-cases.ts'
+import * as faults from './support/faults.ts'
+import type { Pacing } from './support/pacing.ts'
+import type { JobResult } from './support/runner.ts'
 import { using } from './support/tcp.ts'
 
-vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
+vi.setConfig({ maxConcurrency: faults.CONCURRENT_CASES })
 
 const CASES: ExchangeCase[] = [
   // 429 and Retry-After
@@ -91,11 +75,11 @@ const CASES: ExchangeCase[] = [
 ]
 
 describe.concurrent('token exchange faults: CSP API token', () => {
-  for (const testCase of CASES) it(testCase.name, () => exchangeCase('csp', testCase))
+  for (const testCase of CASES) it(testCase.name, () => faults.exchangeCase('csp', testCase))
 })
 
 describe.concurrent('token exchange faults: Cloud Director API token', () => {
-  for (const testCase of CASES) it(testCase.name, () => exchangeCase('vcd', testCase))
+  for (const testCase of CASES) it(testCase.name, () => faults.exchangeCase('vcd', testCase))
 })
 
 describe.concurrent('token exchange: a Retry-After beyond the 30 s cap', () => {
@@ -103,14 +87,18 @@ describe.concurrent('token exchange: a Retry-After beyond the 30 s cap', () => {
   // for is beyond the cap), and not advise raising max-attempts, which cannot help.
   for (const provider of ['csp', 'vcd'] as const) {
     it(`${provider}: the failure says the server asked to wait longer than the action will`, async () => {
-      const pacing: Pacing = { attempts: 3, timeoutSeconds: 2, retryAfter: '60' }
-      const setup = await setUp(provider, pacing)
+      const pacing: Pacing = { attempts: 3, timeoutSeconds: 2 }
+      const setup = await faults.setUp(provider, pacing)
       await using([setup.server], async () => {
-        setup.server.fault(setup.route, { status: 429, headers: retryAfter('60'), times: ALWAYS })
-        const result = await job(setup.inputs)
-        assertNoLeaks(result, setup.server.secrets())
+        const result = await faults.faultedJob(
+          setup.server,
+          setup.route,
+          { status: 429, headers: retryAfter('60'), times: ALWAYS },
+          pacing,
+          setup.inputs,
+        )
         expect(setup.server.requestsTo(setup.route)).toHaveLength(1)
-        const message = expectFailed(result.main, [/HTTP 429/], 1)
+        const message = faults.expectFailed(result.main, [/HTTP 429/], 1)
         expect(message).toMatch(/Retry-After|retry after|60 s/i)
         expect(message).not.toMatch(/raise max-attempts/)
       })
@@ -123,23 +111,12 @@ describe.concurrent('token exchange faults: CSP OAuth app', () => {
   async function oauthCase(fault: Fault, pacing: Pacing): Promise<{ result: JobResult; server: CspEmulator; tries: RecordedRequest[] }> {
     const server = await new CspEmulator().start()
     return using([server], async () => {
-      pacing.retryAfter = retryAfterOf(fault)
-      server.fault('oauth-app', fault)
-      const result = await job({
-        url: server.url,
-        'ca-certificate': server.ca,
-        'client-id': server.clientId,
-        'client-secret': server.clientSecret,
-        org: server.org,
-        'timeout-seconds': String(pacing.timeoutSeconds),
-        'max-attempts': String(pacing.attempts),
-      })
-      assertNoLeaks(result, server.secrets())
-      expectMessagesClean(result.main, server.secrets())
+      const app = { 'client-id': server.clientId, 'client-secret': server.clientSecret, org: server.org }
+      const inputs = { url: server.url, 'ca-certificate': server.ca, ...app, ...faults.limitsOf(pacing) }
+      const result = await faults.faultedJob(server, 'oauth-app', fault, pacing, inputs)
       const tries = server.requestsTo('oauth-app')
-      expectPacing(tries, pacing, result.main)
-      expectWithinBound(result.main, pacing, tries[0]?.time)
-      expectPostHarmless(result)
+      faults.expectPaced(tries, pacing, result.main)
+      faults.expectPostHarmless(result)
       // The same Basic credential and form on every try; no API-token lookup for an app.
       const basic = `Basic ${Buffer.from(`${server.clientId}:${server.clientSecret}`).toString('base64')}`
       for (const request of tries) {
@@ -161,18 +138,18 @@ describe.concurrent('token exchange faults: CSP OAuth app', () => {
   it('503 every time: fails after max-attempts, saying so', async () => {
     const { result, tries } = await oauthCase({ status: 503, times: ALWAYS }, { attempts: 3, timeoutSeconds: 2 })
     expect(tries).toHaveLength(3)
-    expectFailed(result.main, [/HTTP 503/, /busy or unavailable/], 3)
+    faults.expectFailed(result.main, [/HTTP 503/, /busy or unavailable/], 3)
   })
 
   it('401 echoing the client secret: one try, secret redacted', async () => {
     const { result, tries } = await oauthCase({ echo: 'token', status: 401, times: ALWAYS }, { attempts: 3, timeoutSeconds: 2 })
     expect(tries).toHaveLength(1)
-    expectFailed(result.main, [/HTTP 401/, /client-secret/], 1)
+    faults.expectFailed(result.main, [/HTTP 401/, /client-secret/], 1)
   })
 
   it('never answers: each try cut at timeout-seconds', async () => {
     const { result, tries } = await oauthCase({ hang: true, times: ALWAYS }, { attempts: 2, timeoutSeconds: 1, slow: true })
     expect(tries).toHaveLength(2)
-    expectFailed(result.main, [/timeout-seconds/], 2)
+    faults.expectFailed(result.main, [/timeout-seconds/], 2)
   })
 })

@@ -4,31 +4,15 @@
  * token stays valid; "session already gone" (401, 404) is success.
  */
 import { describe, expect, it, vi } from 'vitest'
-import {
-  ALWAYS,
-  CONCURRENT_CASES,
-  expectMessagesClean,
-  expectPostHarmless,
-  expectRevokeWarning,
-  expectWithinBound,
-  job,
-  logOf,
-  retryAfter,
-  retryAfterDate,
-  retryAfterOf,
-  revoked,
-  setUp,
-  status,
-  TIMEOUT_SECONDS,
-  warns,
-  type RevokeCase,
-} from './support/faults.ts'
-import { expectPacing, triesText, type Pacing } from './support/pacing.ts'
+import { ALWAYS, retryAfter, retryAfterDate, revoked, status, warns, type RevokeCase } from './support/fault-cases.ts'
+import * as faults from './support/faults.ts'
+import { vcdInputs } from './support/inputs.ts'
+import { triesText, type Pacing } from './support/pacing.ts'
 import { assertNoLeaks, runStep } from './support/runner.ts'
 import { ConnectProxy, using } from './support/tcp.ts'
 import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
 
-vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
+vi.setConfig({ maxConcurrency: faults.CONCURRENT_CASES })
 
 const LOGOUT_CASES: RevokeCase[] = [
   revoked('429 with Retry-After: 1, once', status(429, 1, retryAfter('1')), { attempts: 2, tries: 2 }),
@@ -80,52 +64,42 @@ const LOGOUT_CASES: RevokeCase[] = [
 ]
 
 describe.concurrent('post step: Cloud Director logout faults', () => {
-  for (const testCase of LOGOUT_CASES) {
-    it(testCase.name, async () => {
-      const timeoutSeconds = testCase.timeoutSeconds ?? TIMEOUT_SECONDS
-      const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds, slow: testCase.slow }
-      const { server, inputs } = await setUp('vcd', pacing)
-      const vcd = server as VcdEmulator
-      await using([vcd], async () => {
-        const fault = testCase.fault()
-        pacing.retryAfter = retryAfterOf(fault)
-        vcd.fault('logout', fault)
-        const result = await job(inputs)
-        assertNoLeaks(result, vcd.secrets())
-        expect(result.main.exitCode, logOf(result)).toBe(0)
-        const token = result.main.outputs['access-token']
-        const post = expectPostHarmless(result)
-        expectMessagesClean(post, vcd.secrets())
+  const startVcd = () => new VcdEmulator().start()
+  const providerToken = (vcd: VcdEmulator, limits: Record<string, string>) => vcdInputs(vcd, vcd.providerToken, limits)
 
+  for (const testCase of LOGOUT_CASES) {
+    it(testCase.name, () =>
+      faults.faultCase(startVcd, 'logout', testCase, providerToken, async (vcd, result, pacing) => {
+        expect(result.main.exitCode, faults.logOf(result)).toBe(0)
+        const token = result.main.outputs['access-token']
+        const post = faults.expectPostHarmless(result)
         const tries = vcd.requestsTo('logout')
-        expect(tries.length, logOf(post)).toBe(testCase.tries)
         for (const request of tries) expect(request.headers.authorization).toBe(`Bearer ${token}`)
-        expectPacing(tries, pacing, post)
-        expectWithinBound(post, pacing, tries[0]?.time)
+        faults.expectPaced(tries, pacing, post, { count: testCase.tries })
 
         if (testCase.revoked) {
           expect(post.warnings).toEqual([])
-          expect(logOf(post)).toMatch(/revoked|already gone/)
-          if (testCase.ended === false) return expect(logOf(post)).toMatch(/already gone/)
+          expect(faults.logOf(post)).toMatch(/revoked|already gone/)
+          if (testCase.ended === false) return expect(faults.logOf(post)).toMatch(/already gone/)
           // The token opens nothing any more.
           const reply = await vcd.request(VCD_SESSION_PATH, {
             headers: { Accept: `application/json;version=${vcd.maxVersion}`, Authorization: `Bearer ${token}` },
           })
           expect(reply.status).toBe(401)
         } else {
-          const warning = expectRevokeWarning(post, testCase)
+          const warning = faults.expectRevokeWarning(post, testCase)
           // When the server answered, it says until when the token stays valid.
           if (testCase.warning?.some((pattern) => pattern.source.startsWith('HTTP')))
             expect(warning).toContain(result.main.outputs['expires-at'])
           expect(vcd.isAlive(token)).toBe(true)
         }
-      })
-    })
+      }),
+    )
   }
 
   it('the server is gone by the post step (connection refused): a warning, exit 0', async () => {
     const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
-    const { server, inputs } = await setUp('vcd', pacing)
+    const { server, inputs } = await faults.setUp('vcd', pacing)
     const main = await runStep({ inputs, debug: true })
     await server.close()
     const post = await runStep({ step: 'post', inputs, state: main.state, jobEnv: main.env, masks: main.masks, debug: true })
@@ -136,7 +110,7 @@ describe.concurrent('post step: Cloud Director logout faults', () => {
     expect(post.warnings).toHaveLength(1)
     expect(post.warnings[0]).toMatch(/Could not revoke.*connection refused/)
     expect(post.warnings[0]).toContain(triesText(2))
-    expectWithinBound(post, pacing)
+    faults.expectWithinBound(post, pacing)
   })
 
   it('through an https_proxy, a logout failing with 502 is a warning', async () => {
@@ -145,20 +119,11 @@ describe.concurrent('post step: Cloud Director logout faults', () => {
     const proxy = await new ConnectProxy({ hosts: { [host]: '127.0.0.1' } }).start()
     await using([proxy, vcd], async () => {
       vcd.fault('logout', { status: 502, times: ALWAYS })
-      const result = await job(
-        {
-          provider: 'vcd',
-          url: vcd.urlFor(host),
-          'ca-certificate': vcd.ca,
-          'api-token': vcd.providerToken,
-          'timeout-seconds': '2',
-          'max-attempts': '2',
-        },
-        { https_proxy: proxy.url },
-      )
+      const inputs = vcdInputs(vcd, vcd.providerToken, { url: vcd.urlFor(host), 'timeout-seconds': '2', 'max-attempts': '2' })
+      const result = await faults.job(inputs, { https_proxy: proxy.url })
       assertNoLeaks(result, vcd.secrets())
-      expect(result.main.exitCode, logOf(result)).toBe(0)
-      const post = expectPostHarmless(result)
+      expect(result.main.exitCode, faults.logOf(result)).toBe(0)
+      const post = faults.expectPostHarmless(result)
       expect(post.warnings).toHaveLength(1)
       expect(post.warnings[0]).toMatch(/HTTP 502/)
       expect(post.warnings[0]).toContain(triesText(2))

@@ -7,90 +7,68 @@
 import { describe, expect, it, vi } from 'vitest'
 import { CspEmulator } from './support/csp-emulator.ts'
 import type { Fault } from './support/emulator.ts'
-import {
-  ALWAYS,
-  CONCURRENT_CASES,
-  expectFailed,
-  expectMessagesClean,
-  expectPostHarmless,
-  expectWithinBound,
-  job,
-  logOf,
-  setUp,
-  TIMEOUT_SECONDS,
-} from './support/faults.ts'
-import { RUN_OVERHEAD_MS, type Pacing } from './support/pacing.ts'
+import { ALWAYS, status } from './support/fault-cases.ts'
+import * as faults from './support/faults.ts'
+import { vcdInputs } from './support/inputs.ts'
+import { RUN_OVERHEAD_MS } from './support/pacing.ts'
 import { assertNoLeaks, runStep, type JobResult } from './support/runner.ts'
 import { using } from './support/tcp.ts'
 import { VcdEmulator } from './support/vcd-emulator.ts'
 
-vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
+vi.setConfig({ maxConcurrency: faults.CONCURRENT_CASES })
 
 // ---------------------------------------------------------------------------------------------
 // Cloud Director: the other requests of the exchange, and a spent service-account token.
 
 describe.concurrent('Cloud Director: versions lookup and service accounts under faults', () => {
-  it('versions lookup answering 503 once is retried; the run succeeds', async () => {
-    const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
-    const { server, inputs } = await setUp('vcd', pacing)
-    await using([server], async () => {
-      server.fault('versions', { status: 503, times: 1 })
-      const result = await job(inputs)
-      assertNoLeaks(result, server.secrets())
-      expect(result.main.exitCode, logOf(result)).toBe(0)
-      expect(server.requestsTo('versions').map((request) => request.status)).toEqual([503, 200])
-      expect(result.main.outputs['api-version']).toBe((server as VcdEmulator).maxVersion)
-      expectWithinBound(result.main, pacing)
-      expectPostHarmless(result)
-    })
-  })
+  const startVcd = () => new VcdEmulator().start()
+  const providerToken = (vcd: VcdEmulator, limits: Record<string, string>) => vcdInputs(vcd, vcd.providerToken, limits)
 
-  it('versions lookup that never answers fails the step after its tries, naming the lookup', async () => {
-    // The exchange beside it is healthy and must answer within timeout-seconds: TIMEOUT_SECONDS, not less.
-    const pacing: Pacing = { attempts: 2, timeoutSeconds: TIMEOUT_SECONDS, slow: true }
-    const { server, inputs } = await setUp('vcd', pacing)
-    await using([server], async () => {
-      server.fault('versions', { hang: true, times: ALWAYS })
-      const result = await job(inputs)
-      assertNoLeaks(result, server.secrets())
-      expectFailed(result.main, [/version lookup/, /timeout-seconds/], 2)
-      expect(server.requestsTo('versions')).toHaveLength(2)
-      expectWithinBound(result.main, pacing)
-      expectPostHarmless(result)
-    })
-  })
+  it('versions lookup answering 503 once is retried; the run succeeds', () =>
+    faults.faultCase(startVcd, 'versions', { fault: status(503, 1), attempts: 2 }, providerToken, (vcd, result, pacing) => {
+      expect(result.main.exitCode, faults.logOf(result)).toBe(0)
+      expect(vcd.requestsTo('versions').map((request) => request.status)).toEqual([503, 200])
+      expect(result.main.outputs['api-version']).toBe(vcd.maxVersion)
+      faults.expectWithinBound(result.main, pacing)
+      faults.expectPostHarmless(result)
+    }))
 
-  it('a session check answering 503 every time: retried, then the step fails and the main step logs the session out', async () => {
-    const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
-    const { server, inputs } = await setUp('vcd', pacing)
-    const vcd = server as VcdEmulator
-    await using([vcd], async () => {
-      vcd.fault('session', { status: 503, times: ALWAYS })
-      const result = await job(inputs)
-      assertNoLeaks(result, vcd.secrets())
+  // The exchange beside it is healthy and must answer within timeout-seconds: TIMEOUT_SECONDS, not less.
+  it('versions lookup that never answers fails the step after its tries, naming the lookup', () =>
+    faults.faultCase(
+      startVcd,
+      'versions',
+      { fault: () => ({ hang: true, times: ALWAYS }), attempts: 2, slow: true },
+      providerToken,
+      (vcd, result, pacing) => {
+        faults.expectFailed(result.main, [/version lookup/, /timeout-seconds/], 2)
+        expect(vcd.requestsTo('versions')).toHaveLength(2)
+        faults.expectWithinBound(result.main, pacing)
+        faults.expectPostHarmless(result)
+      },
+    ))
+
+  it('a session check answering 503 every time: retried, then the step fails and the main step logs the session out', () =>
+    faults.faultCase(startVcd, 'session', { fault: status(503, ALWAYS), attempts: 2 }, providerToken, (vcd, result, pacing) => {
       expect(vcd.requestsTo('session')).toHaveLength(2)
-      expectFailed(result.main, [/session check/, /HTTP 503/], 2)
-      expectWithinBound(result.main, pacing)
+      faults.expectFailed(result.main, [/session check/, /HTTP 503/], 2)
+      faults.expectWithinBound(result.main, pacing)
       // The token the step could not hand out does not outlive the step.
       const [issued] = vcd.issued
       expect(vcd.isAlive(issued.access_token)).toBe(false)
       expect(vcd.requestsTo('logout').map((request) => request.headers.authorization)).toEqual([`Bearer ${issued.access_token}`])
-      const post = expectPostHarmless(result)
+      const post = faults.expectPostHarmless(result)
       expect(post.warnings).toEqual([])
-    })
-  })
+    }))
 
-  it('a service-account token spent by a try whose answer was lost: the failure says an earlier try may have spent it', async () => {
-    const pacing: Pacing = { attempts: 2, timeoutSeconds: 2 }
-    const { server, inputs } = await setUp('vcd', pacing)
-    const vcd = server as VcdEmulator
-    await using([vcd], async () => {
-      vcd.fault('token', { reset: 'after-route', times: 1 })
-      const result = await job({ ...inputs, 'api-token': vcd.serviceAccountToken, org: vcd.tenantOrg })
-      assertNoLeaks(result, vcd.secrets())
+  it('a service-account token spent by a try whose answer was lost: the failure says an earlier try may have spent it', () => {
+    const serviceAccount = (vcd: VcdEmulator, limits: Record<string, string>) =>
+      vcdInputs(vcd, vcd.serviceAccountToken, { org: vcd.tenantOrg, ...limits })
+    const lost = { fault: () => ({ reset: 'after-route' as const, times: 1 }), attempts: 2 }
+    return faults.faultCase(startVcd, 'token', lost, serviceAccount, (vcd, result) => {
       expect(vcd.requestsTo('token')).toHaveLength(2)
-      expectFailed(result.main, [/invalid_grant|Invalid refresh token/, /earlier try/], 2)
-      expectPostHarmless(result)
+      faults.expectFailed(result.main, [/invalid_grant|Invalid refresh token/, /earlier try/], 2)
+      faults.expectPostHarmless(result)
     })
   })
 })
@@ -117,7 +95,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
     const server = await new CspEmulator({ apiTokenExpiresInDays: 200 }).start()
     return using([server], async () => {
       if (fault) server.fault('details', fault)
-      const result = await job({
+      const result = await faults.job({
         url: server.url,
         'ca-certificate': server.ca,
         'api-token': server.apiToken,
@@ -126,8 +104,8 @@ describe.concurrent('CSP API-token expiry lookup', () => {
         ...extra,
       })
       assertNoLeaks(result, server.secrets())
-      expectMessagesClean(result.main, server.secrets())
-      expectPostHarmless(result)
+      faults.expectMessagesClean(result.main, server.secrets())
+      faults.expectPostHarmless(result)
       // One try, whatever happened.
       expect(server.requestsTo('details')).toHaveLength(1)
       return { result, server }
@@ -136,7 +114,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
 
   it('a hanging lookup delays the run by at most ~2 s compared with an answering one', async () => {
     const [answered, hung] = await Promise.all([lookupRun(undefined), lookupRun({ hang: true, times: ALWAYS })])
-    for (const { result } of [answered, hung]) expect(result.main.exitCode, logOf(result)).toBe(0)
+    for (const { result } of [answered, hung]) expect(result.main.exitCode, faults.logOf(result)).toBe(0)
     expect(answered.result.main.outputs['api-token-expires-at']).toBe(
       new Date(answered.server.apiTokens.get(answered.server.apiToken)!.expiresAt!).toISOString(),
     )
@@ -160,7 +138,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
       lookupRun(undefined),
       lookupRun({ trickle: { chunkBytes: 1, intervalMs: 300 }, times: ALWAYS }),
     ])
-    expect(slow.result.main.exitCode, logOf(slow.result)).toBe(0)
+    expect(slow.result.main.exitCode, faults.logOf(slow.result)).toBe(0)
     expect(slow.result.main.outputs['api-token-expires-at']).toBe('')
     expect(slow.result.main.debug).toContain(GRACE_LINE)
     expect(slow.result.main.durationMs - answered.result.main.durationMs).toBeLessThanOrEqual(HANG_COST_BOUND_MS)
@@ -176,7 +154,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
   ] as [string, Fault][]) {
     it(`${name}: one try, the step succeeds with the expiry unknown`, async () => {
       const { result } = await lookupRun(fault)
-      expect(result.main.exitCode, logOf(result)).toBe(0)
+      expect(result.main.exitCode, faults.logOf(result)).toBe(0)
       expect(result.main.outputs['api-token-expires-at']).toBe('')
       expect(result.main.warnings).toEqual([])
       expect(result.main.durationMs).toBeLessThan(RUN_OVERHEAD_MS + 1000)
@@ -199,7 +177,7 @@ describe.concurrent('CSP API-token expiry lookup', () => {
         debug: true,
       })
       assertNoLeaks(step, server.secrets())
-      expectFailed(step, [/HTTP 403/], 1)
+      faults.expectFailed(step, [/HTTP 403/], 1)
       // No grace wait began (the failure cancels the lookup), and the step did not wait for timeout-seconds.
       expect(step.debug).not.toContain(GRACE_LINE)
       expect(step.durationMs).toBeLessThan(RUN_OVERHEAD_MS)

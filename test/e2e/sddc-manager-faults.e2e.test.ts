@@ -7,24 +7,11 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { Fault } from './support/emulator.ts'
-import {
-  ALWAYS,
-  CONCURRENT_CASES,
-  TIMEOUT_SECONDS,
-  expectFailed,
-  expectMessagesClean,
-  expectPostHarmless,
-  expectWithinBound,
-  job,
-  logOf,
-  retryAfter,
-  retryAfterOf,
-  status,
-} from './support/faults.ts'
-import { expectPacing, type Pacing } from './support/pacing.ts'
+import { ALWAYS, retryAfter, status } from './support/fault-cases.ts'
+import { CONCURRENT_CASES, expectFailed, expectPaced, expectPostHarmless, faultCase, logOf } from './support/faults.ts'
+import { passwordOf, reaching } from './support/provider-flows.ts'
 import { SddcManagerEmulator } from './support/sddc-manager-emulator.ts'
-import { assertNoLeaks, containsPiece, type JobResult } from './support/runner.ts'
-import { using } from './support/tcp.ts'
+import { containsPiece, type JobResult } from './support/runner.ts'
 
 vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
 
@@ -152,31 +139,12 @@ const CASES: Case[] = [
 
 describe.concurrent('SDDC Manager faults', () => {
   it.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
-    const server = await new SddcManagerEmulator().start()
-    await using([server], async () => {
-      const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds: TIMEOUT_SECONDS, slow: testCase.slow }
-      const fault = testCase.fault()
-      pacing.retryAfter = retryAfterOf(fault)
-      server.fault(testCase.route, fault)
-      const inputs = {
-        provider: 'sddc-manager',
-        url: server.url,
-        username: server.username,
-        password: server.password,
-        'ca-certificate': server.ca,
-        'timeout-seconds': String(TIMEOUT_SECONDS),
-        'max-attempts': String(testCase.attempts),
-      }
-      const result = await job(inputs)
-      assertNoLeaks(result, server.secrets())
-      expectMessagesClean(result.main, server.secrets())
-      expectMessagesClean(result.post!, server.secrets())
-
+    const start = () => new SddcManagerEmulator().start()
+    const inputs = (sddc: SddcManagerEmulator, limits: Record<string, string>) =>
+      reaching(sddc, { provider: 'sddc-manager', ...passwordOf(sddc) }, limits)
+    await faultCase(start, testCase.route, testCase, inputs, (server, result, pacing) => {
       const tries = server.requestsTo(testCase.route)
-      expect(tries.length, `${testCase.route} requests\n${logOf(result)}`).toBe(testCase.tries)
-      const step = testCase.route === 'tokens' ? result.main : result.post!
-      expectPacing(tries, pacing, step)
-      expectWithinBound(step, pacing, tries[0]?.time)
+      expectPaced(tries, pacing, testCase.route === 'tokens' ? result.main : result.post!, { count: testCase.tries })
       for (const request of server.requests) expect(containsPiece(request.url, server.password)).toBe(false)
       for (const login of server.requestsTo('tokens')) expect(login.json).toEqual({ username: server.username, password: server.password })
 

@@ -5,101 +5,37 @@
  * lockout), the inputs, a proxy. Every run is leak-scanned. The post step's revocation has its own
  * file (sddc-manager-revoke.e2e.test.ts), and so do faults (sddc-manager-faults.e2e.test.ts).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SDDC_ACCESS_TOKEN_SECONDS, SDDC_DOMAINS_PATH, SDDC_TOKENS_PATH, SddcManagerEmulator } from './support/sddc-manager-emulator.ts'
-import { ConnectProxy } from './support/tcp.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { runJob, runStep } from './support/runner.ts'
 import { shareEmulators } from './support/shared-emulators.ts'
 
 let sddc: SddcManagerEmulator
-let scripts: string
 
 shareEmulators(async () => [(sddc = await new SddcManagerEmulator().start())])
 
-beforeAll(() => {
-  scripts = mkdtempSync(join(tmpdir(), 'vmw-e2e-sddc-'))
-  // A later step of the job: lists the workload domains with the token from VMW_ACCESS_TOKEN.
-  writeFileSync(
-    join(scripts, 'list-domains.mjs'),
-    `import https from 'node:https'
-https.get(process.env.SDDC_URL + '${SDDC_DOMAINS_PATH}', { ca: process.env.SDDC_CA, headers: { Authorization: 'Bearer ' + process.env.VMW_ACCESS_TOKEN } }, (res) => {
-  let body = ''
-  res.on('data', (chunk) => (body += chunk))
-  res.on('end', () => {
-    const names = res.statusCode === 200 ? JSON.parse(body).elements.map((domain) => domain.name) : []
-    console.log('HTTP ' + res.statusCode + ': ' + names.join(', '))
-    process.exitCode = res.statusCode === 200 ? 0 : 1
-  })
-})
-`,
-  )
-})
-afterAll(() => {
-  if (scripts) rmSync(scripts, { recursive: true, force: true })
-})
+const inputs = (server: SddcManagerEmulator, extra: Record<string, string> = {}) =>
+  flows.reaching(server, { provider: 'sddc-manager', ...flows.passwordOf(server) }, extra)
 
-function inputs(server: SddcManagerEmulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    provider: 'sddc-manager',
-    url: server.url,
-    username: server.username,
-    password: server.password,
-    'ca-certificate': server.ca,
-    'timeout-seconds': '5',
-    'max-attempts': '2',
-    ...extra,
-  }
-}
-
-function scan(server: SddcManagerEmulator, result: JobResult | StepResult | (JobResult | StepResult)[], extra: string[] = []): void {
-  assertNoLeaks(result, [...server.secrets(), ...extra])
-}
-
-/** Every token request carried its credential in the JSON body, and no request any piece of one in its URL. */
-function expectCredentialsInBodyOnly(server: SddcManagerEmulator, credential: Record<string, string>): void {
-  expect(server.requests.length).toBeGreaterThan(0)
-  for (const request of server.requests) {
-    for (const secret of [credential.password, credential.apiKey]) if (secret) expect(containsPiece(request.url, secret)).toBe(false)
-  }
-  for (const login of server.requestsTo('tokens')) {
-    expect(login.url).toBe(SDDC_TOKENS_PATH)
-    expect(login.json).toEqual(credential)
-    expect(login.headers['content-type']).toBe('application/json')
-    expect(login.headers.authorization).toBeUndefined()
-  }
-  expect(server.credentialsInUrl).toEqual([])
-}
-
-function laterStep(job: JobResult, server: SddcManagerEmulator): Promise<StepResult> {
-  return runStep({
-    action: join(scripts, 'list-domains.mjs'),
-    jobEnv: job.env,
-    masks: job.main.masks,
-    env: { SDDC_URL: server.url, SDDC_CA: server.ca },
-  })
-}
+const subject = { server: () => sddc, inputs }
 
 describe('SDDC Manager: the token pair', () => {
   it('main: one login with the password, the outputs from the JWT, the refresh token only in the state; a later step uses the token; post: revokes the refresh token', async () => {
     const before = Date.now()
     const job = await runJob({ inputs: inputs(sddc) })
-    scan(sddc, job)
+    flows.scan(sddc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(sddc.requestsTo('tokens').map((request) => request.status)).toEqual([201])
-    expectCredentialsInBodyOnly(sddc, { username: sddc.username, password: sddc.password })
+    flows.expectCredentialInJsonOnly(sddc, 'tokens', SDDC_TOKENS_PATH, { username: sddc.username, password: sddc.password }, [
+      sddc.password,
+    ])
 
     const issued = sddc.issued.at(-1)!
     const out = job.main.outputs
     expect(out['access-token']).toBe(issued.accessToken)
     expect(out['token-type']).toBe('Bearer')
-    const expiresIn = Number(out['expires-in'])
-    expect(expiresIn).toBeLessThanOrEqual(SDDC_ACCESS_TOKEN_SECONDS)
-    expect(expiresIn).toBeGreaterThanOrEqual(Math.floor((issued.expiresAt - Date.now()) / 1000))
-    expect(Date.parse(out['expires-at'])).toBeLessThanOrEqual(issued.expiresAt)
-    expect(Date.parse(out['expires-at'])).toBeGreaterThanOrEqual(before + (expiresIn - 1) * 1000)
+    flows.expectExpiry(out, before, SDDC_ACCESS_TOKEN_SECONDS, issued.expiresAt)
     expect(out.org).toBe('')
     expect(out.subject).toBe(sddc.username)
     for (const name of ['refresh-token', 'api-version', 'api-token-expires-at']) expect(out[name], name).toBeUndefined()
@@ -127,20 +63,16 @@ describe('SDDC Manager: the token pair', () => {
     expect(sddc.refreshTokens.get(issued.refreshTokenId)).toMatchObject({ revoked: true, revokedWith: 'json-string' })
 
     // As SDDC Manager documents it: the access token outlives its refresh token.
-    const later = await laterStep(job, sddc)
-    scan(sddc, later)
-    expect(later.exitCode, later.stderr).toBe(0)
-    expect(later.log).toContain(`HTTP 200: ${sddc.domains.map((domain) => domain.name).join(', ')}`)
-    expect(sddc.requestsTo('domains').map((request) => [request.headers.authorization, request.status])).toEqual([
-      [`Bearer ${issued.accessToken}`, 200],
-    ])
+    const names = sddc.domains.map((domain) => String(domain.name))
+    const domains = { url: sddc.url + SDDC_DOMAINS_PATH, key: 'elements', route: 'domains', names }
+    await flows.expectListedLater(job.main, sddc, domains, issued.accessToken)
   })
 
   it("an automation account's API key: {apiKey}, the subject from the token's sub", async () => {
     const job = await runJob({ inputs: inputs(sddc, { username: '', password: '', 'api-token': sddc.apiKey }) })
-    scan(sddc, job)
+    flows.scan(sddc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
-    expectCredentialsInBodyOnly(sddc, { apiKey: sddc.apiKey })
+    flows.expectCredentialInJsonOnly(sddc, 'tokens', SDDC_TOKENS_PATH, { apiKey: sddc.apiKey }, [sddc.apiKey])
     expect(job.main.outputs.subject).toBe(sddc.serviceUser)
     expect(job.main.masks).toContain(sddc.apiKey)
     expect(job.post!.log.join('\n')).toContain('Revoked the SDDC Manager refresh token')
@@ -150,7 +82,7 @@ describe('SDDC Manager: the token pair', () => {
   it("a hostile sub claim of an API key's token is shown broken, and sets no output", async () => {
     sddc.extraClaims = { sub: 'svc ##[set-output name=refresh-token;]junk' }
     const job = await runJob({ inputs: inputs(sddc, { username: '', password: '', 'api-token': sddc.apiKey }) })
-    scan(sddc, job)
+    flows.scan(sddc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(job.main.commands.filter((command) => command.form === 'legacy')).toEqual([])
     expect(job.main.log.find((line) => line.startsWith('Issued a '))).toContain('svc # #[set-output name=refresh-token;]junk')
@@ -164,7 +96,7 @@ describe('SDDC Manager: the token pair', () => {
     for (const url of [`${sddc.url}/ui/sddc-manager/inventory/domains`, `${sddc.url}/v1/domains/`]) {
       steps.push(await runStep({ inputs: inputs(sddc, { url }) }))
     }
-    scan(sddc, steps)
+    flows.scan(sddc, steps)
     for (const step of steps) expect(step.exitCode, step.log.join('\n')).toBe(0)
     expect(sddc.requestsTo('tokens').map((request) => [request.path, request.status])).toEqual([
       [SDDC_TOKENS_PATH, 200],
@@ -175,7 +107,7 @@ describe('SDDC Manager: the token pair', () => {
   it('a JWT without exp: the documented hour, with a warning in the log and the summary', async () => {
     sddc.omitClaims = ['exp']
     const job = await runJob({ inputs: inputs(sddc) })
-    scan(sddc, job)
+    flows.scan(sddc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(job.main.outputs['expires-in']).toBe('3600')
     expect(job.main.warnings).toEqual([
@@ -202,16 +134,11 @@ describe('SDDC Manager: refusals', () => {
         ? { password: 'Wr0ng-Passw0rd-Wr0ng' }
         : { username: '', password: '', 'api-token': 'Wr0ngKeyWr0ngKeyWr0ngKeyWr0ngKey' }
     const job = await runJob({ inputs: inputs(sddc, { ...wrong, 'max-attempts': '4' }) })
-    scan(sddc, job, Object.values(wrong).filter(Boolean))
-    expect(job.main.exitCode).toBe(1)
+    flows.scan(sddc, job, Object.values(wrong).filter(Boolean))
+    flows.expectNothingIssued(job)
     expect(sddc.requestsTo('tokens').map((request) => request.status)).toEqual([status])
-    expect(job.main.errors).toHaveLength(1)
     expect(job.main.errors[0]).toMatch(/^SDDC Manager token request failed: /)
     expect(job.main.errors[0]).toMatch(message)
-    expect(job.main.outputs).toEqual({})
-    expect(job.main.env).toEqual({})
-    expect(job.post!.exitCode).toBe(0)
-    expect(job.post!.log.join('\n')).toContain('The main step issued no access token: nothing to revoke.')
     expect(sddc.requestsTo('revoke')).toEqual([])
   })
 
@@ -221,7 +148,7 @@ describe('SDDC Manager: refusals', () => {
     runs.push(await runJob({ inputs: inputs(sddc, { password: 'Wr0ng-Passw0rd-2', 'max-attempts': '4' }) }))
     expect(sddc.users.get(sddc.username)).toMatchObject({ failures: 2, locked: false })
     runs.push(await runJob({ inputs: inputs(sddc) }))
-    scan(sddc, runs, ['Wr0ng-Passw0rd-1', 'Wr0ng-Passw0rd-2'])
+    flows.scan(sddc, runs, ['Wr0ng-Passw0rd-1', 'Wr0ng-Passw0rd-2'])
     expect(runs.map((run) => run.main.exitCode)).toEqual([1, 1, 0])
     expect(sddc.requestsTo('tokens').map((request) => request.status)).toEqual([401, 401, 201])
   })
@@ -230,68 +157,32 @@ describe('SDDC Manager: refusals', () => {
     sddc.lockoutAfter = 1
     await runStep({ inputs: inputs(sddc, { password: 'Wr0ng-Passw0rd-Wr0ng' }) })
     const step = await runStep({ inputs: inputs(sddc, { 'max-attempts': '4' }) })
-    scan(sddc, step, ['Wr0ng-Passw0rd-Wr0ng'])
+    flows.scan(sddc, step, ['Wr0ng-Passw0rd-Wr0ng'])
     expect(step.exitCode).toBe(1)
     expect(step.errors[0]).toContain(`HTTP 401 Unauthorized: The account ${sddc.username} is locked.`)
     expect(sddc.requestsTo('tokens')).toHaveLength(2)
   })
 
-  it.each([
+  flows.itRefusesBeforeAnyRequest(subject, [
     ['org', { org: 'acme' }, /^Input 'org': is not used by provider sddc-manager: SDDC Manager has no organizations\. Remove org\.$/],
     [
       'api-token beside the password',
-      { 'api-token': 'S3cretS3cretS3cret' },
+      { 'api-token': flows.MADE_UP_SECRET },
       /^Input 'api-token': give either username and password, or api-token, not both/,
     ],
     ['no password', { password: '' }, /^Input 'password': is required when username is given/],
     ['auth-source', { 'auth-source': 'corp.example' }, /^Input 'auth-source': is not used by provider sddc-manager/],
     ['url', { url: '' }, /^Input 'url': is required for provider sddc-manager/],
-  ])('%s: an input error before any request', async (_name, extra, message) => {
-    const step = await runStep({ inputs: inputs(sddc, extra) })
-    scan(sddc, step, ['S3cretS3cretS3cret'])
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(message)
-    expect(sddc.requests).toEqual([])
-  })
+  ])
 
-  it('without ca-certificate the private CA is not trusted: the error points at ca-certificate, nothing is sent', async () => {
-    const step = await runStep({ inputs: inputs(sddc, { 'ca-certificate': '' }) })
-    scan(sddc, step)
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(/ca-certificate/)
-    expect(sddc.requests).toEqual([])
-  })
+  flows.itDistrustsThePrivateCa(subject, /ca-certificate/)
 })
 
 describe('SDDC Manager through an https_proxy', () => {
-  let behind: SddcManagerEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await new SddcManagerEmulator({ names: ['sddc-manager.example.test'] }).start()
-    proxy = await new ConnectProxy({ hosts: { 'sddc-manager.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await behind?.close()
-  })
+  const behind = flows.behindProxy('sddc-manager.example.test', (names) => new SddcManagerEmulator({ names }).start())
 
   it('reaches a host only the proxy can resolve, main and post, one tunnel each', async () => {
-    const url = `${behind.urlFor('sddc-manager.example.test')}/ui/`
-    const job = await runJob({ inputs: inputs(behind, { url }), env: { https_proxy: proxy.url } })
-    scan(behind, job)
-    expect(job.main.exitCode, job.log.join('\n')).toBe(0)
-    expect(job.post!.exitCode).toBe(0)
-    expect(job.post!.warnings).toEqual([])
-    const target = `sddc-manager.example.test:${behind.port}`
-    expect(proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual([
-      [target, 200],
-      [target, 200],
-    ])
-    expect(behind.requests.map((request) => [request.route, request.servername, request.status])).toEqual([
-      ['tokens', 'sddc-manager.example.test', 201],
-      ['revoke', 'sddc-manager.example.test', 204],
-    ])
-    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.password)
+    await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/ui/` }))
+    flows.expectTunnelled(behind, 2, ['tokens 201', 'revoke 204'], behind.server.password)
   })
 })

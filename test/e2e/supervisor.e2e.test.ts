@@ -8,46 +8,25 @@
 import { randomBytes } from 'node:crypto'
 import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EmulatorServer } from './support/emulator.ts'
 import { currentContext, getWithKubeconfig, jobDirs, readKubeconfig } from './support/kubeconfig-check.ts'
 import { KUBECTL_SKIP, kubectl } from './support/kubectl.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { containsPiece, runJob, runStep, type StepResult } from './support/runner.ts'
+import { shareEmulators } from './support/shared-emulators.ts'
 import { SUPERVISOR_LOGIN_BANNER_PATH, SUPERVISOR_LOGIN_PATH, SupervisorEmulator } from './support/supervisor-emulator.ts'
-import { ConnectProxy } from './support/tcp.ts'
 
 const POSIX = process.platform !== 'win32'
 let supervisor: SupervisorEmulator
 const dirs = jobDirs()
 
-beforeAll(async () => {
-  supervisor = await new SupervisorEmulator().start()
-})
-afterAll(async () => {
-  await supervisor?.close()
-})
-afterEach(() => {
-  supervisor.clearFaults()
-  supervisor.clearRequests()
-})
+shareEmulators(async () => [(supervisor = await new SupervisorEmulator().start())])
 
-function inputs(server: SupervisorEmulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    provider: 'supervisor',
-    url: server.url,
-    username: server.username,
-    password: server.password,
-    'ca-certificate': server.ca,
-    kubeconfig: 'true',
-    'timeout-seconds': '5',
-    'max-attempts': '2',
-    ...extra,
-  }
-}
+const inputs = (server: SupervisorEmulator, extra: Record<string, string> = {}) =>
+  flows.reaching(server, { provider: 'supervisor', ...flows.passwordOf(server), kubeconfig: 'true' }, extra)
 
-function scan(server: SupervisorEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const subject = { server: () => supervisor, inputs }
 
 const MANIFEST = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deployed-by-ci\ndata:\n  release: "42"\n'
 
@@ -101,7 +80,7 @@ describe(`Supervisor: kubectl with the kubeconfig of the main step${KUBECTL_SKIP
           )
         },
       })
-      scan(supervisor, job)
+      flows.scan(supervisor, job)
       // In the namespace the context names, stored by the API the token opened.
       expect(supervisor.kube.get('configmaps', supervisor.namespace, 'deployed-by-ci')?.data).toEqual({ release: '42' })
       expect(supervisor.requestsTo('login')).toHaveLength(1)
@@ -123,7 +102,7 @@ describe(`Supervisor: kubectl with the kubeconfig of the main step${KUBECTL_SKIP
 
   it.skipIf(KUBECTL_SKIP !== '')('without kube-namespace and export-env: the Supervisor context, from the kubeconfig output', async () => {
     const main = await runStep({ inputs: inputs(supervisor, { 'export-env': 'false' }), runnerTemp: dirs.runnerTemp })
-    scan(supervisor, main)
+    flows.scan(supervisor, main)
     expect(main.exitCode, main.log.join('\n')).toBe(0)
     expect(main.env).toEqual({})
     const path = expectOneKubeconfig(main, supervisor.issued.at(-1)!)
@@ -156,7 +135,7 @@ describe('Supervisor: the kubeconfig read back without kubectl', () => {
         expect(reply.status, reply.body).toBe(200)
       },
     })
-    scan(supervisor, job)
+    flows.scan(supervisor, job)
     expect(job.post!.log.join('\n')).toContain('Deleted the kubeconfig')
     expect(readdirSync(dirs.runnerTemp)).toEqual([])
   })
@@ -167,7 +146,7 @@ describe('Supervisor: refusals and faults', () => {
     // Random: a password made of words would have those words redacted from the message too.
     const wrong = `Wr0ng~${randomBytes(12).toString('hex')}`
     const job = await runJob({ inputs: inputs(supervisor, { password: wrong }), runnerTemp: dirs.runnerTemp })
-    assertNoLeaks(job, [...supervisor.secrets(), wrong])
+    flows.scan(supervisor, job, [wrong])
     expect(job.main.exitCode).toBe(1)
     expect(job.main.errors).toEqual([
       'vSphere Supervisor login failed: HTTP 401 Unauthorized: Invalid username or password (1 try). Check username and password (a vCenter Single Sign-On user).',
@@ -186,7 +165,7 @@ describe('Supervisor: refusals and faults', () => {
         inputs: inputs(supervisor, { url: other.url, 'ca-certificate': other.ca }),
         runnerTemp: dirs.runnerTemp,
       })
-      scan(supervisor, step)
+      flows.scan(supervisor, step)
       expect(step.exitCode).toBe(1)
       expect(step.errors[0]).toMatch(
         /^vSphere Supervisor login failed: HTTP 404 .*\(1 try\)\. This is not a Supervisor: \/wcp\/loginbanner answered HTTP 404, not 200\. Check url: the Supervisor's address/,
@@ -211,39 +190,23 @@ describe('Supervisor: refusals and faults', () => {
   ])('%s', async (_name, fault, exitCode) => {
     supervisor.fault('login', { ...fault } as Parameters<SupervisorEmulator['fault']>[1])
     const step = await runStep({ inputs: inputs(supervisor, { 'timeout-seconds': '2', 'max-attempts': '2' }), runnerTemp: dirs.runnerTemp })
-    scan(supervisor, step)
+    flows.scan(supervisor, step)
     expect(step.exitCode, step.log.join('\n')).toBe(exitCode)
     expect(readdirSync(dirs.runnerTemp)).toHaveLength(1 - exitCode)
     if (exitCode) expect(step.errors[0]).toMatch(/busy or unavailable|JSON that does not parse/)
   })
 
-  it('without ca-certificate the private CA is not trusted: the error points at ca-certificate, nothing is sent', async () => {
-    const step = await runStep({ inputs: inputs(supervisor, { 'ca-certificate': '' }), runnerTemp: dirs.runnerTemp })
-    scan(supervisor, step)
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(/ca-certificate/)
-    expect(supervisor.requests).toEqual([])
+  flows.itDistrustsThePrivateCa(subject, /ca-certificate/, {
+    step: () => ({ runnerTemp: dirs.runnerTemp }),
   })
 })
 
 describe('Supervisor through an https_proxy', () => {
-  let behind: SupervisorEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await new SupervisorEmulator({ names: ['supervisor.example.test'] }).start()
-    proxy = await new ConnectProxy({ hosts: { 'supervisor.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await behind?.close()
-  })
+  const behind = flows.behindProxy('supervisor.example.test', (names) => new SupervisorEmulator({ names }).start())
 
   it(`reaches a host only the proxy can resolve, and so does kubectl with the kubeconfig${KUBECTL_SKIP}`, async () => {
-    const url = behind.urlFor('supervisor.example.test')
-    const job = await runJob({
-      inputs: inputs(behind, { url }),
-      env: { https_proxy: proxy.url },
+    const { server, proxy, url } = behind
+    await flows.jobThroughProxy(behind, inputs(server, { url }), {
       runnerTemp: dirs.runnerTemp,
       between: async (main) => {
         expect(main.exitCode, main.log.join('\n')).toBe(0)
@@ -253,11 +216,8 @@ describe('Supervisor through an https_proxy', () => {
         expect(version.code, version.stderr).toBe(0)
       },
     })
-    scan(behind, job)
-    expect(job.post!.exitCode).toBe(0)
-    expect(proxy.tunnels.every((tunnel) => tunnel.target === `supervisor.example.test:${behind.port}` && tunnel.status === 200)).toBe(true)
-    expect(behind.requests.every((request) => request.servername === 'supervisor.example.test')).toBe(true)
-    expect(behind.requestsTo('login')).toHaveLength(1)
-    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.password)
+    flows.expectEveryRequestTunnelled(behind)
+    expect(server.requestsTo('login')).toHaveLength(1)
+    expect(JSON.stringify(proxy.tunnels)).not.toContain(server.password)
   })
 })

@@ -3,9 +3,10 @@
  * against the VCD emulator (support/vcd-emulator.ts) over TLS with a private CA. Every run is
  * leak-scanned.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConnectProxy } from './support/tcp.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { runJob, runStep } from './support/runner.ts'
 import { VCD_SESSION_PATH, VcdEmulator } from './support/vcd-emulator.ts'
 import { shareEmulators } from './support/shared-emulators.ts'
 
@@ -13,13 +14,9 @@ let vcd: VcdEmulator
 
 shareEmulators(async () => [(vcd = await new VcdEmulator().start())])
 
-function inputs(server: VcdEmulator, extra: Record<string, string>): Record<string, string> {
-  return { provider: 'vcd', url: server.url, 'ca-certificate': server.ca, 'timeout-seconds': '5', 'max-attempts': '2', ...extra }
-}
+const inputs = (server: VcdEmulator, extra: Record<string, string>) => flows.reaching(server, { provider: 'vcd' }, extra)
 
-function scan(server: VcdEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const scan = flows.scan
 
 /** Asks the emulator, over HTTPS, whether the access token still opens a session. */
 async function sessionStatus(server: VcdEmulator, accessToken: string): Promise<number> {
@@ -29,12 +26,7 @@ async function sessionStatus(server: VcdEmulator, accessToken: string): Promise<
   return reply.status
 }
 
-function expectNoCredentialInUrls(server: VcdEmulator, ...credentials: string[]): void {
-  for (const request of server.requests) {
-    for (const credential of credentials) expect(containsPiece(request.url, credential), request.url).toBe(false)
-  }
-  expect(server.credentialsInUrl).toEqual([])
-}
+const expectNoCredentialInUrls = flows.expectNoCredentialInUrls
 
 describe('Cloud Director API tokens', () => {
   it('provider token: exchange, version, session, outputs; the post step logs out and the token is dead', async () => {
@@ -160,7 +152,7 @@ describe('Cloud Director API tokens', () => {
     const strict = await new VcdEmulator({ invalidGrantStatus: 401 }).start()
     try {
       const step = await runStep({ inputs: inputs(strict, { 'api-token': 'Wr0ngTokenWr0ngTokenWr0ngToken12' }) })
-      assertNoLeaks(step, [...strict.secrets(), 'Wr0ngTokenWr0ngTokenWr0ngToken12'])
+      scan(strict, step, ['Wr0ngTokenWr0ngTokenWr0ngToken12'])
       expect(step.exitCode).toBe(1)
       expect(strict.requestsTo('token')).toHaveLength(1)
       expect(step.errors[0]).toMatch(/HTTP 401/)
@@ -186,10 +178,7 @@ describe('Cloud Director service accounts', () => {
     const first = await runJob({ inputs: inputs(vcd, { 'api-token': original, org: vcd.tenantOrg }) })
     scan(vcd, first)
     expect(first.main.exitCode, first.log.join('\n')).toBe(0)
-    const rotated = first.main.outputs['refresh-token']
-    expect(rotated).toBe(vcd.latestRefreshToken(original))
-    expect(rotated).not.toBe(original)
-    expect(first.main.masks).toContain(rotated)
+    const rotated = flows.expectRotationPublished(first.main, original, vcd.latestRefreshToken(original))
     expect(first.main.warnings.some((line) => /refresh-token/.test(line) && /store/i.test(line))).toBe(true)
     expect(first.main.outputs.subject).toBe('ci-robot')
     expect(first.post!.exitCode).toBe(0)
@@ -385,31 +374,19 @@ describe('Cloud Director connections', () => {
 })
 
 describe('Cloud Director through an https_proxy', () => {
-  let behind: VcdEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await new VcdEmulator({ names: ['vcd.example.test'] }).start()
-    proxy = await new ConnectProxy({ hosts: { 'vcd.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await behind?.close()
-  })
+  const proxied = flows.behindProxy('vcd.example.test', (names) => new VcdEmulator({ names }).start())
 
   it('reaches a host only the proxy can resolve, for the exchange and the logout', async () => {
-    const url = behind.urlFor('vcd.example.test')
+    const { server: behind, proxy, url } = proxied
     const job = await runJob({ inputs: inputs(behind, { 'api-token': behind.providerToken, url }), env: { https_proxy: proxy.url } })
     scan(behind, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(job.post!.exitCode).toBe(0)
-    const target = `vcd.example.test:${behind.port}`
     // One tunnel per connection: the exchange and the version lookup side by side, the session
     // lookup on one of theirs (keep-alive through the proxy), and the post step's own.
     expect(proxy.tunnels).toHaveLength(3)
-    expect(proxy.tunnels.every((tunnel) => tunnel.target === target && tunnel.status === 200)).toBe(true)
+    flows.expectEveryRequestTunnelled(proxied)
     expectMainStepConnections(behind)
-    expect(behind.requests.map((request) => request.servername)).toEqual(behind.requests.map(() => 'vcd.example.test'))
     expect(behind.requestsTo('token')).toHaveLength(1)
     expect(behind.requestsTo('logout').map((request) => request.status)).toEqual([204])
     // The proxy only ever saw host names, never a credential.
@@ -417,7 +394,7 @@ describe('Cloud Director through an https_proxy', () => {
   })
 
   it('HTTPS_PROXY in upper case works too; no_proxy for the host bypasses the proxy', async () => {
-    const url = behind.urlFor('vcd.example.test')
+    const { server: behind, proxy, url } = proxied
     const upper = await runStep({
       inputs: inputs(behind, { 'api-token': behind.providerToken, url, revoke: 'false' }),
       env: { HTTPS_PROXY: proxy.url },
@@ -439,7 +416,7 @@ describe('Cloud Director through an https_proxy', () => {
   it('a proxy refusing the tunnel is reported as a proxy problem', async () => {
     const refusing = await new ConnectProxy({ hosts: { 'vcd.example.test': '127.0.0.1' }, refuseWith: 407 }).start()
     try {
-      const url = behind.urlFor('vcd.example.test')
+      const { server: behind, url } = proxied
       const step = await runStep({
         inputs: inputs(behind, { 'api-token': behind.providerToken, url, 'max-attempts': '1' }),
         env: { https_proxy: refusing.url },

@@ -6,23 +6,10 @@
  */
 import { describe, expect, it, vi } from 'vitest'
 import type { Fault } from './support/emulator.ts'
-import {
-  ALWAYS,
-  CONCURRENT_CASES,
-  expectFailed,
-  expectMessagesClean,
-  expectPostHarmless,
-  expectWithinBound,
-  job,
-  logOf,
-  retryAfter,
-  retryAfterOf,
-  status,
-  TIMEOUT_SECONDS,
-} from './support/faults.ts'
-import { expectPacing, type Pacing } from './support/pacing.ts'
-import { assertNoLeaks, type JobResult, type StepResult } from './support/runner.ts'
-import { using } from './support/tcp.ts'
+import { ALWAYS, retryAfter, status } from './support/fault-cases.ts'
+import { CONCURRENT_CASES, expectFailed, expectPaced, expectPostHarmless, faultCase, logOf } from './support/faults.ts'
+import { passwordOf, reaching } from './support/provider-flows.ts'
+import type { StepResult } from './support/runner.ts'
 import { VcenterEmulator } from './support/vcenter-emulator.ts'
 
 vi.setConfig({ maxConcurrency: CONCURRENT_CASES })
@@ -133,31 +120,14 @@ function triesOf(step: StepResult, method: string): StepResult {
 
 describe.concurrent('vCenter faults', () => {
   it.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
-    const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds: TIMEOUT_SECONDS, slow: testCase.slow }
-    const vc = await new VcenterEmulator().start()
-    await using([vc], async () => {
-      const fault = testCase.fault()
-      pacing.retryAfter = retryAfterOf(fault)
-      vc.fault(ROUTES[testCase.stage], fault)
-      const result: JobResult = await job({
-        provider: 'vcenter',
-        url: vc.url,
-        username: vc.username,
-        password: vc.password,
-        'ca-certificate': vc.ca,
-        'timeout-seconds': String(TIMEOUT_SECONDS),
-        'max-attempts': String(testCase.attempts),
-      })
-      assertNoLeaks(result, vc.secrets())
-      expectMessagesClean(result.main, vc.secrets())
+    const start = () => new VcenterEmulator().start()
+    const inputs = (vc: VcenterEmulator, limits: Record<string, string>) => reaching(vc, { provider: 'vcenter', ...passwordOf(vc) }, limits)
+    await faultCase(start, ROUTES[testCase.stage], testCase, inputs, (vc, result, pacing) => {
       const post = expectPostHarmless(result)
-      expectMessagesClean(post, vc.secrets())
 
       const step = testCase.stage === 'logout' ? post : result.main
       const tries = vc.requestsTo(ROUTES[testCase.stage])
-      expect(tries.length, `${ROUTES[testCase.stage]} requests\n${logOf(result)}`).toBe(testCase.tries)
-      expectPacing(tries, pacing, triesOf(step, METHODS[testCase.stage]))
-      expectWithinBound(step, pacing, tries[0]?.time)
+      expectPaced(tries, pacing, step, { count: testCase.tries, account: triesOf(step, METHODS[testCase.stage]) })
 
       if (testCase.ok) {
         expect(result.main.exitCode, logOf(result)).toBe(0)

@@ -3,12 +3,12 @@
  * vCenter emulator (support/vcenter-emulator.ts) in both API forms, over TLS with a private CA: main,
  * a later step that uses the session, and the post step's logout. Every run is leak-scanned.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EmulatorServer } from './support/emulator.ts'
 import { expectMessagesClean } from './support/faults.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import * as flows from './support/provider-flows.ts'
+import { runJob, runStep, type StepResult } from './support/runner.ts'
 import { shareEmulators } from './support/shared-emulators.ts'
-import { ConnectProxy } from './support/tcp.ts'
 import { VCENTER_API_SESSION_PATH, VCENTER_REST_SESSION_PATH, VcenterEmulator, type VcenterForm } from './support/vcenter-emulator.ts'
 
 let vc: VcenterEmulator
@@ -17,22 +17,10 @@ shareEmulators(async () => [(vc = await new VcenterEmulator().start())])
 
 const LATER_STEP = new URL('./support/vcenter-later-step.mjs', import.meta.url).pathname
 
-function inputs(server: VcenterEmulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    provider: 'vcenter',
-    url: server.url,
-    username: server.username,
-    password: server.password,
-    'ca-certificate': server.ca,
-    'timeout-seconds': '5',
-    'max-attempts': '2',
-    ...extra,
-  }
-}
+const inputs = (server: VcenterEmulator, extra: Record<string, string> = {}) =>
+  flows.reaching(server, { provider: 'vcenter', ...flows.passwordOf(server) }, extra)
 
-function scan(server: VcenterEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const subject = { server: () => vc, inputs }
 
 const basic = (server: VcenterEmulator): string => `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`
 const logins = (server: VcenterEmulator) => [
@@ -42,8 +30,7 @@ const logins = (server: VcenterEmulator) => [
 
 /** The password went only in the logins' Basic header: in no URL, and in no other request. */
 function expectPasswordInLoginsOnly(server: VcenterEmulator): void {
-  expect(server.requests.length).toBeGreaterThan(0)
-  for (const request of server.requests) expect(containsPiece(request.url, server.password), request.url).toBe(false)
+  flows.expectNoCredentialInUrls(server, server.password)
   const sent = logins(server)
   for (const request of server.requests) {
     if (sent.includes(request)) {
@@ -53,20 +40,6 @@ function expectPasswordInLoginsOnly(server: VcenterEmulator): void {
       expect(request.headers.authorization, request.url).toBeUndefined()
     }
   }
-  expect(server.credentialsInUrl).toEqual([])
-}
-
-/** Main, then a later step of the job (support/vcenter-later-step.mjs), then the post step: as a workflow runs them. */
-async function mainLaterPost(
-  server: VcenterEmulator,
-  stepInputs: Record<string, string>,
-  later: Record<string, string>,
-): Promise<{ main: StepResult; later: StepResult; post: StepResult }> {
-  const main = await runStep({ inputs: stepInputs })
-  const env = { VC_URL: server.url, VC_CA: server.ca, ...later }
-  const laterStep = await runStep({ action: LATER_STEP, jobEnv: main.env, masks: main.masks, env })
-  const post = await runStep({ step: 'post', inputs: stepInputs, state: main.state, jobEnv: main.env, masks: main.masks })
-  return { main, later: laterStep, post }
 }
 
 describe('vCenter: the session', () => {
@@ -78,14 +51,24 @@ describe('vCenter: the session', () => {
     async (form: VcenterForm, options, path, logoutStatus) => {
       Object.assign(vc, options)
       const [tag] = vc.tags
-      const run = await mainLaterPost(vc, inputs(vc), {
-        VC_FORM: form,
-        VC_STEPS: 'tag-vm,libraries',
-        VC_VM_NAME: 'build-template',
-        VC_TAG_ID: tag.id,
+      let later: StepResult | undefined
+      const job = await runJob({
+        inputs: inputs(vc),
+        between: async (main) => {
+          const env = {
+            VC_URL: vc.url,
+            VC_CA: vc.ca,
+            VC_FORM: form,
+            VC_STEPS: 'tag-vm,libraries',
+            VC_VM_NAME: 'build-template',
+            VC_TAG_ID: tag.id,
+          }
+          later = await flows.laterStep(main, LATER_STEP, env)
+        },
       })
-      scan(vc, [run.main, run.later, run.post])
-      const { main, later, post } = run
+      const { main } = job
+      const post = job.post!
+      flows.scan(vc, [job, later!])
       expect(main.exitCode, main.log.join('\n')).toBe(0)
       expectPasswordInLoginsOnly(vc)
 
@@ -116,8 +99,8 @@ describe('vCenter: the session', () => {
           : [`POST ${VCENTER_API_SESSION_PATH} 404`, `POST ${path} 200`, `POST ${path}?~action=get 200`]
       expect(vc.requests.slice(0, expected.length).map((request) => `${request.method} ${request.url} ${request.status}`)).toEqual(expected)
 
-      expect(later.exitCode, later.log.join('\n')).toBe(0)
-      expect(later.log).toEqual([`tagged vm-43 with ${tag.id}`, `libraries: ${vc.libraries.join(', ')}`])
+      expect(later!.exitCode, later!.log.join('\n')).toBe(0)
+      expect(later!.log).toEqual([`tagged vm-43 with ${tag.id}`, `libraries: ${vc.libraries.join(', ')}`])
       expect(vc.tagAttachments).toEqual([{ tagId: tag.id, objectId: { type: 'VirtualMachine', id: 'vm-43' }, session: session.id, form }])
 
       expect(post.exitCode).toBe(0)
@@ -140,7 +123,7 @@ describe('vCenter: the session', () => {
   it('any address of the vCenter a user may paste works: the UI, /api, /rest, /sdk', async () => {
     for (const path of ['/ui/app/home', '/api/', '/rest', '/sdk']) {
       const job = await runJob({ inputs: inputs(vc, { url: `${vc.url}${path}` }) })
-      scan(vc, job)
+      flows.scan(vc, job)
       expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     }
     expect(vc.requestsTo('api-session-create').map((request) => request.path)).toEqual(Array(4).fill(VCENTER_API_SESSION_PATH))
@@ -149,7 +132,7 @@ describe('vCenter: the session', () => {
 
   it('revoke: false leaves the session open, and the post step says so and sends nothing', async () => {
     const job = await runJob({ inputs: inputs(vc, { revoke: 'false' }) })
-    scan(vc, job)
+    flows.scan(vc, job)
     expect(job.main.exitCode, job.log.join('\n')).toBe(0)
     expect(job.main.summary).toContain('no (revoke: false)')
     expect(job.post!.log.join('\n')).toContain(
@@ -164,7 +147,7 @@ describe('vCenter: the session', () => {
     const main = await runStep({ inputs: inputs(vc) })
     vc.expireSession(main.outputs['access-token'])
     const post = await runStep({ step: 'post', inputs: inputs(vc), state: main.state, jobEnv: main.env, masks: main.masks })
-    scan(vc, [main, post])
+    flows.scan(vc, [main, post])
     expect(post.exitCode).toBe(0)
     expect(post.warnings).toEqual([])
     expect(post.log.join('\n')).toContain('The vCenter session was already gone (HTTP 401): nothing left to end.')
@@ -173,7 +156,7 @@ describe('vCenter: the session', () => {
   it('a logout that fails is a warning, never a failed job, and says the session lives on', async () => {
     vc.fault('api-session-delete', { status: 500, times: Infinity })
     const job = await runJob({ inputs: inputs(vc) })
-    scan(vc, job)
+    flows.scan(vc, job)
     expect(job.main.exitCode).toBe(0)
     expect(job.post!.exitCode).toBe(0)
     expect(job.post!.warnings).toHaveLength(1)
@@ -186,7 +169,7 @@ describe('vCenter: the session', () => {
   it('a session lookup refused after the login: the main step ends the new session itself, the post step has nothing', async () => {
     vc.fault('api-session-get', { status: 403, times: Infinity })
     const job = await runJob({ inputs: inputs(vc) })
-    scan(vc, job)
+    flows.scan(vc, job)
     expect(job.main.exitCode).toBe(1)
     expect(job.main.errors[0]).toMatch(/^vCenter session lookup failed: HTTP 403 .*so it was ended\./)
     expect(job.main.outputs).toEqual({})
@@ -204,7 +187,7 @@ describe('vCenter: the session cap', () => {
     vc.maxSessionsPerUser = 3
     for (let run = 1; run <= 5; run++) {
       const job = await runJob({ inputs: inputs(vc) })
-      scan(vc, job)
+      flows.scan(vc, job)
       expect(job.main.exitCode, `run ${run}: ${job.log.join('\n')}`).toBe(0)
       expect(vc.liveSessions(vc.username), `run ${run}`).toEqual([])
     }
@@ -213,7 +196,7 @@ describe('vCenter: the session cap', () => {
     // The same pipeline with its sessions left open: the cap stops the fourth run.
     const leaked = []
     for (let run = 1; run <= 4; run++) leaked.push(await runStep({ inputs: inputs(vc) }))
-    scan(vc, leaked)
+    flows.scan(vc, leaked)
     expect(leaked.map((step) => step.exitCode)).toEqual([0, 0, 0, 1])
     expect(leaked[3].errors[0]).toContain('failedToLoginMaxUserSessionCountReached')
   })
@@ -221,7 +204,7 @@ describe('vCenter: the session cap', () => {
   it('past the cap: a 503 that says what it means and that this action logs out; the post step sends nothing', async () => {
     vc.leakSessions(550)
     const job = await runJob({ inputs: inputs(vc) })
-    scan(vc, job)
+    flows.scan(vc, job)
     expect(job.main.exitCode).toBe(1)
     const [error] = job.main.errors
     expect(error).toContain(
@@ -252,7 +235,7 @@ describe('vCenter: refusals', () => {
   ])('%s', async (_name, fields, extra: Record<string, string>, none, paths) => {
     Object.assign(vc, fields)
     const job = await runJob({ inputs: inputs(vc, { 'max-attempts': '4', ...extra }) })
-    assertNoLeaks(job, [...vc.secrets(), WRONG])
+    flows.scan(vc, job, [WRONG])
     expect(job.main.exitCode).toBe(1)
     expect(logins(vc).map((request) => request.path)).toEqual(paths)
     expect(job.main.errors).toEqual([
@@ -274,7 +257,7 @@ describe('vCenter: refusals', () => {
   ])('%s: redacted wherever it is printed', async (_name, route, status, message) => {
     vc.fault(route, { echo: 'token', status })
     const job = await runJob({ inputs: inputs(vc) })
-    scan(vc, job)
+    flows.scan(vc, job)
     expectMessagesClean(job.main, vc.secrets())
     expect(job.main.exitCode).toBe(1)
     expect(job.main.errors[0]).toMatch(message)
@@ -295,64 +278,30 @@ describe('vCenter: refusals', () => {
     }
   })
 
-  it.each([
+  flows.itRefusesBeforeAnyRequest(subject, [
     ['org', { org: 'acme' }, /^Input 'org': is not used by provider vcenter/],
     ['auth-source', { 'auth-source': 'vsphere.local' }, /^Input 'auth-source': is not used by provider vcenter/],
     [
       'api-token',
-      { 'api-token': 'S3cretS3cretS3cret' },
+      { 'api-token': flows.MADE_UP_SECRET },
       /^Input 'api-token': api-token is not used by provider vcenter .* which takes username and password/,
     ],
     ['password', { password: '' }, /^Input 'password': is required when username is given/],
-  ])('%s: an input error before any request', async (_name, extra, message) => {
-    const step = await runStep({ inputs: inputs(vc, extra) })
-    assertNoLeaks(step, [...vc.secrets(), 'S3cretS3cretS3cret'])
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(message)
-    expect(vc.requests).toEqual([])
-  })
+  ])
 
-  it('without ca-certificate the VMCA-style private CA is not trusted: the error points at ca-certificate and the VMCA', async () => {
-    const step = await runStep({ inputs: inputs(vc, { 'ca-certificate': '' }) })
-    scan(vc, step)
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(
-      /TLS certificate is not trusted .*ca-certificate input \(1 try\)\. A vCenter's is usually from its own CA, the VMCA/,
-    )
-    expect(vc.requests).toEqual([])
-  })
+  flows.itDistrustsThePrivateCa(
+    subject,
+    /TLS certificate is not trusted .*ca-certificate input \(1 try\)\. A vCenter's is usually from its own CA, the VMCA/,
+    { title: 'without ca-certificate the VMCA-style private CA is not trusted: the error points at ca-certificate and the VMCA' },
+  )
 })
 
 describe('vCenter through an https_proxy', () => {
-  let behind: VcenterEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await new VcenterEmulator({ names: ['vcenter.example.test'] }).start()
-    proxy = await new ConnectProxy({ hosts: { 'vcenter.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-    await behind?.close()
-  })
+  const behind = flows.behindProxy('vcenter.example.test', (names) => new VcenterEmulator({ names }).start())
 
   it('reaches a host only the proxy can resolve, in main and post; one tunnel a step', async () => {
-    const url = `${behind.urlFor('vcenter.example.test')}/ui/`
-    const job = await runJob({ inputs: inputs(behind, { url }), env: { https_proxy: proxy.url } })
-    scan(behind, job)
-    expect(job.main.exitCode, job.log.join('\n')).toBe(0)
-    expect(job.post!.warnings).toEqual([])
-    const target = `vcenter.example.test:${behind.port}`
-    expect(proxy.tunnels.map((tunnel) => [tunnel.target, tunnel.status])).toEqual([
-      [target, 200],
-      [target, 200],
-    ])
-    expect(behind.requests.map((request) => [request.route, request.servername, request.status])).toEqual([
-      ['api-session-create', 'vcenter.example.test', 201],
-      ['api-session-get', 'vcenter.example.test', 200],
-      ['api-session-delete', 'vcenter.example.test', 204],
-    ])
-    expect(behind.liveSessions()).toEqual([])
-    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.password)
+    await flows.jobThroughProxy(behind, inputs(behind.server, { url: `${behind.url}/ui/` }))
+    flows.expectTunnelled(behind, 2, ['api-session-create 201', 'api-session-get 200', 'api-session-delete 204'], behind.server.password)
+    expect(behind.server.liveSessions()).toEqual([])
   })
 })

@@ -6,51 +6,26 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { currentContext, getWithKubeconfig, jobDirs, readKubeconfig } from './support/kubeconfig-check.ts'
 import { KUBECTL_SKIP, kubectl } from './support/kubectl.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
-import { ConnectProxy } from './support/tcp.ts'
+import * as flows from './support/provider-flows.ts'
+import { containsPiece, runJob, runStep } from './support/runner.ts'
+import { closedAfterAll, shareEmulators } from './support/shared-emulators.ts'
 import { CCI_SUPERVISOR_NAMESPACE_GROUP, VCFA_KUBERNETES_PATH, VcfaEmulator, type VcfaOptions } from './support/vcfa-emulator.ts'
 
 let vcfa: VcfaEmulator
-const others: VcfaEmulator[] = []
 const dirs = jobDirs()
 
-beforeAll(async () => {
-  vcfa = await new VcfaEmulator().start()
-})
-afterAll(async () => {
-  await Promise.all([vcfa, ...others].map((server) => server?.close()))
-})
-afterEach(() => {
-  vcfa.clearFaults()
-  vcfa.clearRequests()
-})
+shareEmulators(async () => [(vcfa = await new VcfaEmulator().start())])
 
-async function another(options: VcfaOptions): Promise<VcfaEmulator> {
-  const server = await new VcfaEmulator(options).start()
-  others.push(server)
-  return server
-}
+const kept = closedAfterAll()
+const another = (options: VcfaOptions) => kept(new VcfaEmulator(options).start())
 
-function inputs(server: VcfaEmulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    provider: 'vcfa',
-    url: server.url,
-    org: server.tenantOrg,
-    'api-token': server.tenantToken,
-    'ca-certificate': server.ca,
-    kubeconfig: 'true',
-    'timeout-seconds': '5',
-    'max-attempts': '2',
-    ...extra,
-  }
-}
+const inputs = (server: VcfaEmulator, extra: Record<string, string> = {}) =>
+  flows.reaching(server, { provider: 'vcfa', org: server.tenantOrg, 'api-token': server.tenantToken, kubeconfig: 'true' }, extra)
 
-function scan(server: VcfaEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const scan = flows.scan
 
 const lookups = (server: VcfaEmulator) =>
   server
@@ -246,22 +221,11 @@ describe('VCF Automation: a kube-namespace that cannot be used', () => {
 })
 
 describe('VCF Automation through an https_proxy', () => {
-  let behind: VcfaEmulator
-  let proxy: ConnectProxy
-
-  beforeAll(async () => {
-    behind = await another({ names: ['vcfa.example.test'] })
-    proxy = await new ConnectProxy({ hosts: { 'vcfa.example.test': '127.0.0.1' } }).start()
-  })
-  afterAll(async () => {
-    await proxy?.close()
-  })
+  const proxied = flows.behindProxy('vcfa.example.test', (names) => new VcfaEmulator({ names }).start())
 
   it(`the org context names the host only the proxy resolves, and kubectl reaches it through the proxy${KUBECTL_SKIP}`, async () => {
-    const url = behind.urlFor('vcfa.example.test')
-    const job = await runJob({
-      inputs: inputs(behind, { url }),
-      env: { https_proxy: proxy.url },
+    const { server: behind, proxy, url } = proxied
+    await flows.jobThroughProxy(proxied, inputs(behind, { url }), {
       runnerTemp: dirs.runnerTemp,
       between: async (main) => {
         expect(main.exitCode, main.log.join('\n')).toBe(0)
@@ -274,9 +238,6 @@ describe('VCF Automation through an https_proxy', () => {
         expect(version.code, version.stderr).toBe(0)
       },
     })
-    scan(behind, job)
-    expect(job.post!.exitCode).toBe(0)
-    expect(proxy.tunnels.every((tunnel) => tunnel.target === `vcfa.example.test:${behind.port}` && tunnel.status === 200)).toBe(true)
-    expect(behind.requests.every((request) => request.servername === 'vcfa.example.test')).toBe(true)
+    flows.expectEveryRequestTunnelled(proxied)
   })
 })

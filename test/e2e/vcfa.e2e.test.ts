@@ -4,40 +4,22 @@
  * provider org, an All Apps org and a VM Apps org, both token path forms, rotation, a proxy. Every
  * run is leak-scanned.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ConnectProxy } from './support/tcp.ts'
-import { assertNoLeaks, containsPiece, runJob, runStep, type JobResult, type StepResult } from './support/runner.ts'
+import { describe, expect, it } from 'vitest'
+import * as flows from './support/provider-flows.ts'
+import { containsPiece, runJob, runStep } from './support/runner.ts'
+import { closedAfterAll, shareEmulators } from './support/shared-emulators.ts'
 import { VCFA_KUBERNETES_PATH, VcfaEmulator, type VcfaOptions } from './support/vcfa-emulator.ts'
 
 let vcfa: VcfaEmulator
-const others: VcfaEmulator[] = []
 
-beforeAll(async () => {
-  vcfa = await new VcfaEmulator().start()
-})
-afterAll(async () => {
-  await Promise.all([vcfa, ...others].map((server) => server?.close()))
-})
-afterEach(() => {
-  vcfa.clearFaults()
-  vcfa.clearRequests()
-  vcfa.tokenForms.add('tm').add('root')
-  vcfa.cutTokenAnswers = 0
-})
+shareEmulators(async () => [(vcfa = await new VcfaEmulator().start())])
 
-async function another(options: VcfaOptions): Promise<VcfaEmulator> {
-  const server = await new VcfaEmulator(options).start()
-  others.push(server)
-  return server
-}
+const kept = closedAfterAll()
+const another = (options: VcfaOptions) => kept(new VcfaEmulator(options).start())
 
-function inputs(server: VcfaEmulator, extra: Record<string, string>): Record<string, string> {
-  return { provider: 'vcfa', url: server.url, 'ca-certificate': server.ca, 'timeout-seconds': '5', 'max-attempts': '2', ...extra }
-}
+const inputs = (server: VcfaEmulator, extra: Record<string, string>) => flows.reaching(server, { provider: 'vcfa' }, extra)
 
-function scan(server: VcfaEmulator, result: JobResult | StepResult | (JobResult | StepResult)[]): void {
-  assertNoLeaks(result, server.secrets())
-}
+const scan = flows.scan
 
 /** What the Kubernetes endpoint (/cci/kubernetes) says to the access token: 200 while it lives. */
 async function kubernetesStatus(server: VcfaEmulator, accessToken: string): Promise<number> {
@@ -215,10 +197,7 @@ describe('VCF Automation rotation', () => {
     const first = await runJob({ inputs: inputs(vcfa, { 'api-token': original, org: 'acme' }) })
     scan(vcfa, first)
     expect(first.main.exitCode, first.log.join('\n')).toBe(0)
-    const rotated = first.main.outputs['refresh-token']
-    expect(rotated).toBe(vcfa.latestRefreshToken(original))
-    expect(rotated).not.toBe(original)
-    expect(first.main.masks).toContain(rotated)
+    const rotated = flows.expectRotationPublished(first.main, original, vcfa.latestRefreshToken(original))
     expect(first.main.warnings).toEqual([expect.stringMatching(/rotated the refresh token.*Store the refresh-token output/)])
     expect(first.main.outputs.subject).toBe('ci-robot')
 
@@ -260,33 +239,18 @@ describe('VCF Automation rotation', () => {
 })
 
 describe('VCF Automation network', () => {
-  it('a private CA is trusted only through ca-certificate', async () => {
-    const step = await runStep({ inputs: inputs(vcfa, { 'api-token': vcfa.providerToken, 'ca-certificate': '' }) })
-    scan(vcfa, step)
-    expect(step.exitCode).toBe(1)
-    expect(step.errors[0]).toMatch(/TLS certificate is not trusted .*ca-certificate/)
-    expect(vcfa.requestsTo('token')).toEqual([])
+  const proxied = flows.behindProxy('vcfa.example.test', (names) => new VcfaEmulator({ names }).start())
+
+  flows.itDistrustsThePrivateCa({ server: () => vcfa, inputs }, /TLS certificate is not trusted .*ca-certificate/, {
+    title: 'a private CA is trusted only through ca-certificate',
+    extra: () => ({ 'api-token': vcfa.providerToken }),
   })
 
   it('through an https_proxy to a host only the proxy can resolve, main and post step', async () => {
-    const behind = await another({ names: ['vcfa.example.test'] })
-    const proxy = await new ConnectProxy({ hosts: { 'vcfa.example.test': '127.0.0.1' } }).start()
-    try {
-      const url = behind.urlFor('vcfa.example.test')
-      const job = await runJob({
-        inputs: inputs(behind, { 'api-token': behind.tenantToken, org: 'acme', url }),
-        env: { https_proxy: proxy.url },
-      })
-      scan(behind, job)
-      expect(job.main.exitCode, job.log.join('\n')).toBe(0)
-      expect(job.post!.exitCode).toBe(0)
-      expect(proxy.tunnels.length).toBeGreaterThan(0)
-      expect(proxy.tunnels.every((tunnel) => tunnel.target === `vcfa.example.test:${behind.port}` && tunnel.status === 200)).toBe(true)
-      expect(behind.requests.map((request) => request.servername)).toEqual(behind.requests.map(() => 'vcfa.example.test'))
-      expect(behind.requestsTo('logout').map((request) => request.status)).toEqual([204])
-      expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.tenantToken)
-    } finally {
-      await proxy.close()
-    }
+    const { server: behind, proxy, url } = proxied
+    await flows.jobThroughProxy(proxied, inputs(behind, { 'api-token': behind.tenantToken, org: 'acme', url }))
+    flows.expectEveryRequestTunnelled(proxied)
+    expect(behind.requestsTo('logout').map((request) => request.status)).toEqual([204])
+    expect(JSON.stringify(proxy.tunnels)).not.toContain(behind.tenantToken)
   })
 })

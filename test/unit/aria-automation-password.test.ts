@@ -1,15 +1,14 @@
 /** Aria Automation with a user's name and password: the Identity Service login that makes an API token, then the usual exchange. */
 import nock from 'nock'
 import { describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { ariaAutomation } from '../../src/providers/aria-automation.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import { failure, ok } from './inputs-support.ts'
-
-type Password = CredentialOf<'password'>
+import { passwordConfig, type Password } from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
 const CSP_LOGIN = '/csp/gateway/am/api/login'
@@ -27,13 +26,8 @@ const WRONG_PASSWORD = {
     'REST error received: {\n  "error": "invalid_grant",\n  "error_description": "Invalid username or password"\n}, status code: 400 BAD_REQUEST',
 }
 
-function passwordConfig(overrides: Partial<Config<Password>> = {}): Config<Password> {
-  return config<Password>({
-    provider: 'aria-automation',
-    baseUrl: ARIA,
-    credential: { kind: 'password', username: 'ci-bot', password: secretToken(24) },
-    ...overrides,
-  })
+function ariaConfig(overrides: Partial<Config<Password>> = {}): Config<Password> {
+  return passwordConfig('aria-automation', ARIA, 'ci-bot', overrides)
 }
 
 function accessAnswer(claims: Record<string, unknown> = { username: 'ci-bot', context_name: ORG_ID }) {
@@ -51,7 +45,7 @@ function serve(login: (request: Seen) => Reply, iaas: (request: Seen) => Reply =
 
 describe('aria-automation with a password: the login', () => {
   it('logs in at /csp/gateway/am/api/login?access_token with JSON, then exchanges the API token it made; that token goes nowhere else', async () => {
-    const cfg = passwordConfig()
+    const cfg = ariaConfig()
     const h = harness(cfg)
     const refreshToken = secretToken(32)
     const { token, body } = accessAnswer()
@@ -79,7 +73,7 @@ describe('aria-automation with a password: the login', () => {
   })
 
   it('sends auth-source as the domain', async () => {
-    const h = harness(passwordConfig({ authSource: 'example.local' }))
+    const h = harness(ariaConfig({ authSource: 'example.local' }))
     const seen = serve(() => [200, { refresh_token: secretToken(32) }])
     await ariaAutomation.exchange(h.context)
     expect(JSON.parse(seen[0].body)).toEqual({
@@ -90,7 +84,7 @@ describe('aria-automation with a password: the login', () => {
   })
 
   it('masks every token of the login answer, the Csp-Auth-Token header too', async () => {
-    const h = harness(passwordConfig())
+    const h = harness(ariaConfig())
     const header = jwt({ sub: 'x' })
     const [refreshToken, accessToken, idToken] = [secretToken(32), secretToken(40), secretToken(40)]
     serve(() => [200, { refresh_token: refreshToken, access_token: accessToken, id_token: idToken }, { 'Csp-Auth-Token': header }])
@@ -99,7 +93,7 @@ describe('aria-automation with a password: the login', () => {
   })
 
   it('the subject falls back to the username when the access token names nobody', async () => {
-    const h = harness(passwordConfig())
+    const h = harness(ariaConfig())
     serve(
       () => [200, { refresh_token: secretToken(32) }],
       () => [200, accessAnswer({}).body],
@@ -110,7 +104,7 @@ describe('aria-automation with a password: the login', () => {
 
 describe('aria-automation with a password: refusals', () => {
   it('a wrong user, password or domain (400): one try, the reason from serverMessage, and advice naming all three inputs', async () => {
-    const cfg = passwordConfig({ maxAttempts: 4 })
+    const cfg = ariaConfig({ maxAttempts: 4 })
     const h = harness(cfg)
     const seen = serve(() => [400, WRONG_PASSWORD])
     const error = await rejectionOf(ariaAutomation.exchange(h.context))
@@ -135,14 +129,14 @@ describe('aria-automation with a password: refusals', () => {
       'HTTP 404 Not Found: {} (1 try). There is no /csp/gateway/am/api/login at this address. Check url: it must be the address of an Aria Automation 8.x appliance.',
     ],
   ])('HTTP %i: the reason and advice, never retried', async (status, body, message) => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
+    const h = harness(ariaConfig({ maxAttempts: 3 }))
     const seen = serve(() => [status, body])
     expect((await rejectionOf(ariaAutomation.exchange(h.context))).message).toBe(`Aria Automation login of ci-bot failed: ${message}`)
     expect(seen).toHaveLength(1)
   })
 
   it('redacts the password where the identity service echoes it', async () => {
-    const cfg = passwordConfig()
+    const cfg = ariaConfig()
     const h = harness(cfg)
     serve(() => [400, { message: `no user for password ${cfg.credential.password}` }])
     const printed = describeError(await rejectionOf(ariaAutomation.exchange(h.context)), h.secrets)
@@ -151,7 +145,7 @@ describe('aria-automation with a password: refusals', () => {
   })
 
   it('503 on every try: busy, not wrong credentials', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 2 }))
+    const h = harness(ariaConfig({ maxAttempts: 2 }))
     const seen: Seen[] = []
     nock(ARIA)
       .post(CSP_LOGIN)
@@ -177,7 +171,7 @@ describe('aria-automation with a password: refusals', () => {
       /^Aria Automation \(aria\.example\.com\) answered the login with HTTP 200 but no refresh_token; fields present: cspAuthToken\.$/,
     ],
   ])('a 2xx login answer of %s fails the step before any exchange', async (_name, body, message) => {
-    const h = harness(passwordConfig())
+    const h = harness(ariaConfig())
     const seen = serve(() => [200, body])
     expect((await rejectionOf(ariaAutomation.exchange(h.context))).message).toMatch(message)
     expect(seen).toHaveLength(1)
@@ -193,7 +187,7 @@ describe('aria-automation with a password: refusals', () => {
       'Aria Automation refused the user the API token belongs to (its message says why): check that the user is active and has a role in Cloud Assembly or Service Broker.',
     ],
   ])('/iaas/api/login refusing the API token just made (HTTP %i) blames the user, not a secret to update', async (status, advice) => {
-    const h = harness(passwordConfig())
+    const h = harness(ariaConfig())
     serve(
       () => [200, { refresh_token: secretToken(32) }],
       () => [status, { message: 'no' }],

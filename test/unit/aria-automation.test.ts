@@ -1,12 +1,24 @@
-import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
-import { RequestError } from '../../src/http/request.ts'
 import { ariaAutomation, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-automation.ts'
 import { leakedPieces } from './fake-core.ts'
-import { harness, jwt, ORG_ID, recorder, rejectionOf, secretToken, type Reply, type Seen, networkError } from './helpers.ts'
-import { apiTokenConfig, type ApiToken, expectCredentialPost, failedExchange, registryEntry, tokenOf } from './provider-kit.ts'
+import { harness, jwt, ORG_ID, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import {
+  apiTokenConfig,
+  type ApiToken,
+  expectCredentialPost,
+  failedOnce,
+  itKeepsThePortOfTheUrl,
+  itPassesANetworkFailureOn,
+  itQuotesRefusals,
+  itSaysAnHtmlPageCameBack,
+  itSaysBusyAfterEveryTry,
+  itTakesProxyPagesRedirectsAnd429s,
+  onPost,
+  registryEntry,
+  tokenOf,
+} from './provider-kit.ts'
 
 const ARIA = 'https://aria.example.com'
 const LOGIN_PATH = '/iaas/api/login'
@@ -19,6 +31,9 @@ const NEW_TOKEN_ADVICE =
 function ariaConfig(overrides: Partial<Config<ApiToken>> = {}): Config<ApiToken> {
   return apiTokenConfig('aria-automation', ARIA, overrides)
 }
+
+/** The exchange as the kit's shared tests take it. */
+const EXCHANGE = { provider: ariaAutomation, config: ariaConfig, origin: ARIA, path: LOGIN_PATH, success, title: 'Aria Automation' }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
@@ -42,18 +57,13 @@ function answer(tokenClaims: Record<string, unknown> = claims(), tokenType: unkn
   return { token, body: { tokenType, token } }
 }
 
-function onLogin(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(ARIA).post(LOGIN_PATH).query(true).times(times).reply(recorder(seen, reply))
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { token, body } = answer()
+  return { accessToken: token, reply: [200, body] }
 }
 
-async function failureOf(reply: Reply, cfg = ariaConfig({ maxAttempts: 4 })) {
-  nock.cleanAll()
-  const seen: Seen[] = []
-  onLogin(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(ARIA).post(LOGIN_PATH).optionally().reply(200, answer().body)
-  return { ...(await failedExchange(ariaAutomation, cfg)), seen }
-}
+const onLogin = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(ARIA, LOGIN_PATH, seen, reply, times)
 
 describe('aria-automation: the exchange', () => {
   it('posts the API token in a JSON body to /iaas/api/login, never in the URL, and reads the answer', async () => {
@@ -87,15 +97,7 @@ describe('aria-automation: the exchange', () => {
     expect(h.logs.filter((line) => line.level !== 'debug')).toEqual([])
   })
 
-  it('uses the root of a url with a port', async () => {
-    const h = harness(ariaConfig({ baseUrl: 'https://aria.example.com:8443' }))
-    const seen: Seen[] = []
-    nock('https://aria.example.com:8443')
-      .post(LOGIN_PATH)
-      .reply(recorder(seen, () => [200, answer().body]))
-    await ariaAutomation.exchange(h.context)
-    expect(seen.map((request) => request.url.href)).toEqual([`https://aria.example.com:8443${LOGIN_PATH}`])
-  })
+  itKeepsThePortOfTheUrl(EXCHANGE, 'https://aria.example.com:8443')
 
   it.each([['Bearer'], ['bearer'], ['BEARER'], [' Bearer '], [undefined], ['']])('takes tokenType %j as Bearer', async (tokenType) => {
     const h = harness(ariaConfig())
@@ -215,46 +217,43 @@ describe('aria-automation: refusals', () => {
     documentKind: 'com:vmware:xenon:common:ServiceErrorResponse',
   })
 
-  it.each([
+  itQuotesRefusals(
+    EXCHANGE,
     [
-      400,
-      'Bad Request',
-      'Invalid refresh token.',
-      `Aria Automation refused the API token: it is wrong, or has expired (API tokens last 90 days). ${NEW_TOKEN_ADVICE}`,
+      [
+        400,
+        'Bad Request',
+        'Invalid refresh token.',
+        `Aria Automation refused the API token: it is wrong, or has expired (API tokens last 90 days). ${NEW_TOKEN_ADVICE}`,
+      ],
+      [
+        401,
+        'Unauthorized',
+        'The refresh token has expired.',
+        `The API token has expired or is not valid: Aria Automation API tokens last 90 days and cannot be renewed. ${NEW_TOKEN_ADVICE}`,
+      ],
+      [
+        403,
+        'Forbidden',
+        'User is not authorized.',
+        'Aria Automation refused the user the API token belongs to (its message says why): check that the user is active and has a role in Cloud Assembly or Service Broker.',
+      ],
+      [
+        404,
+        'Not Found',
+        'Not found',
+        'There is no /iaas/api/login at this address. Check url: it must be the address of an Aria Automation 8.x appliance. (vRealize Automation 7 has no such API.)',
+      ],
+      [409, 'Conflict', 'Conflict', 'Check url and api-token.'],
     ],
-    [
-      401,
-      'Unauthorized',
-      'The refresh token has expired.',
-      `The API token has expired or is not valid: Aria Automation API tokens last 90 days and cannot be renewed. ${NEW_TOKEN_ADVICE}`,
-    ],
-    [
-      403,
-      'Forbidden',
-      'User is not authorized.',
-      'Aria Automation refused the user the API token belongs to (its message says why): check that the user is active and has a role in Cloud Assembly or Service Broker.',
-    ],
-    [
-      404,
-      'Not Found',
-      'Not found',
-      'There is no /iaas/api/login at this address. Check url: it must be the address of an Aria Automation 8.x appliance. (vRealize Automation 7 has no such API.)',
-    ],
-    [409, 'Conflict', 'Conflict', 'Check url and api-token.'],
-  ])('HTTP %i: quotes message and serverErrorId, advises, and never retries', async (status, text, message, advice) => {
-    const { error, seen, h } = await failureOf([status, serviceError(status, message)])
-    expect(seen).toHaveLength(1)
-    expect(h.sleeps).toEqual([])
-    expect(error).toBeInstanceOf(ProviderError)
-    expect(error.message).toBe(
-      `Aria Automation token request failed: HTTP ${status} ${text}: ${message} (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495) (1 try). ${advice}`,
-    )
-  })
+    (status, message) => [status, serviceError(status, message)],
+    (message) => `${message} (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495)`,
+  )
 
   it('quotes a message without serverErrorId, and the usual fields of an error without a message', async () => {
-    const gateway = await failureOf([401, { message: 'Unauthorized' }])
+    const gateway = await failedOnce(EXCHANGE, [401, { message: 'Unauthorized' }])
     expect(gateway.error.message).toContain('failed: HTTP 401 Unauthorized: Unauthorized (1 try). The API token has expired')
-    const { error } = await failureOf([400, { error: 'invalid_request' }])
+    const { error } = await failedOnce(EXCHANGE, [400, { error: 'invalid_request' }])
     expect(error.message).toContain('failed: HTTP 400 Bad Request: invalid_request (1 try). Aria Automation refused the API token')
   })
 
@@ -262,72 +261,34 @@ describe('aria-automation: refusals', () => {
     // Every 4-character piece holds a '~', so none can match the message's own text (serverErrorId digits) by chance.
     const token = secretToken(32)
     const cfg = ariaConfig({ credential: { kind: 'api-token', token } })
-    const whole = await failureOf([400, serviceError(400, `Invalid refresh token ${token}`)], cfg)
+    const whole = await failedOnce(EXCHANGE, [400, serviceError(400, `Invalid refresh token ${token}`)], cfg)
     expect(leakedPieces(whole.printed, token, 4)).toEqual([])
     expect(whole.printed).toContain('HTTP 400 Bad Request: Invalid refresh token *** (serverErrorId')
-    const tail = await failureOf([400, serviceError(400, `invalid_grant: Invalid refresh token: xxxxx...${token.slice(-5)}`)], cfg)
+    const tail = await failedOnce(
+      EXCHANGE,
+      [400, serviceError(400, `invalid_grant: Invalid refresh token: xxxxx...${token.slice(-5)}`)],
+      cfg,
+    )
     expect(leakedPieces(tail.printed, token, 4)).toEqual([])
     expect(tail.printed).toContain('Invalid refresh token: xxxxx...*** (serverErrorId')
   })
 
-  it('an HTML page from a proxy is named by its title', async () => {
-    const { error, seen } = await failureOf([403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
-    expect(seen).toHaveLength(1)
-    expect(error.message).toMatch(
-      /^Aria Automation token request failed: HTTP 403 Forbidden, an HTML page \("Access denied"\) instead of an API answer/,
-    )
-  })
+  itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, serviceError(429, 'Too many requests')])
 
-  it('says a redirect is not followed, and does not follow it', async () => {
-    const seen: Seen[] = []
-    onLogin(seen, () => [302, '', { Location: 'https://login.example.com/' }])
-    nock('https://login.example.com').post('/').optionally().reply(200, answer().body)
-    const { error } = await failedExchange(ariaAutomation, ariaConfig())
-    expect(seen).toHaveLength(1)
-    expect(error.message).toBe(
-      'Aria Automation token request failed: HTTP 302 Found, empty body (1 try). Aria Automation answered with a redirect, which the action does not follow for a credential; check url.',
-    )
-  })
-
-  it('retries 429 and succeeds', async () => {
-    const h = harness(ariaConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    const { token, body } = answer()
-    let calls = 0
-    onLogin(seen, () => (++calls === 1 ? [429, serviceError(429, 'Too many requests')] : [200, body]), 2)
-    expect((await ariaAutomation.exchange(h.context)).accessToken).toBe(token)
-    expect(seen).toHaveLength(2)
-    expect(seen[1].body).toBe(seen[0].body)
-    expect(h.sleeps).toHaveLength(1)
-  })
-
-  it.each([500, 503])('after every try of HTTP %i says Aria Automation is busy, not that the token is wrong', async (status) => {
-    const seen: Seen[] = []
-    onLogin(seen, () => [status, serviceError(status, 'try later')], 3)
-    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 3 }))
-    expect(seen).toHaveLength(3)
-    expect(error.message).toContain('try later (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495) (3 tries).')
-    expect(error.message).toContain('Aria Automation is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
-    expect(error.message).not.toContain('API token')
-  })
-
-  it('passes a network failure on, after its retries', async () => {
-    nock(ARIA).post(LOGIN_PATH).times(2).replyWithError(networkError('ECONNRESET', 'reset'))
-    const { error } = await failedExchange(ariaAutomation, ariaConfig({ maxAttempts: 2 }))
-    expect(error).toBeInstanceOf(RequestError)
-    expect(error.message).toBe('Aria Automation token request at aria.example.com failed: connection reset (2 tries).')
-  })
+  itSaysBusyAfterEveryTry(
+    EXCHANGE,
+    (status) => [status, serviceError(status, 'try later')],
+    'try later (serverErrorId 9d523367-0a1b-4c2d-8e3f-405162738495)',
+    'API token',
+  )
+  itPassesANetworkFailureOn(EXCHANGE)
 })
 
 describe('aria-automation: odd 2xx answers', () => {
-  it('says an HTML page came back instead of a token', async () => {
-    const h = harness(ariaConfig())
-    onLogin([], () => [200, '<!doctype html><html><head><title>Sign in</title></head></html>', { 'Content-Type': 'text/html' }])
-    expect((await rejectionOf(ariaAutomation.exchange(h.context))).message).toBe(
-      'Aria Automation (aria.example.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; ' +
-        'expected a JSON answer with a token. Check url: it must be the address of an Aria Automation 8.x appliance.',
-    )
-  })
+  itSaysAnHtmlPageCameBack(
+    EXCHANGE,
+    'expected a JSON answer with a token. Check url: it must be the address of an Aria Automation 8.x appliance.',
+  )
 
   it('names the fields of an answer without a token, never their values', async () => {
     const h = harness(ariaConfig())

@@ -1,18 +1,24 @@
 /** Aria Operations: the token acquire, its answers and refusals, the release, and the provider's input rules. */
 import nock from 'nock'
 import { describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError, UntrustedStateError } from '../../src/errors.ts'
-import { RequestError } from '../../src/http/request.ts'
 import { ariaOperations, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-operations.ts'
 import type { RevokeContext } from '../../src/providers/types.ts'
-import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { harness, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
 import { failure, ok } from './inputs-support.ts'
-import { revokeContext as kitRevokeContext } from './provider-kit.ts'
-
-type Password = CredentialOf<'password'>
+import {
+  failedOnce,
+  itPassesANetworkFailureOn,
+  itQuotesRefusals,
+  itSaysBusyAfterEveryTry,
+  itTakesProxyPagesRedirectsAnd429s,
+  onPost,
+  passwordConfig,
+  revokeContext as kitRevokeContext,
+  type Password,
+} from './provider-kit.ts'
 
 const OPS = 'https://ops.example.com'
 const ACQUIRE = '/suite-api/api/auth/token/acquire'
@@ -23,13 +29,12 @@ const LOGIN_ADVICE =
   'Not retried: repeated failures can lock the account.'
 
 function opsConfig(overrides: Partial<Config<Password>> = {}): Config<Password> {
-  return config<Password>({
-    provider: 'aria-operations',
-    baseUrl: OPS,
-    credential: { kind: 'password', username: 'ci-deployer', password: secretToken(24) },
-    ...overrides,
-  })
+  return passwordConfig('aria-operations', OPS, 'ci-deployer', overrides)
 }
+
+/** The exchange as the kit's shared tests take it. */
+const WHO = 'Aria Operations token request for ci-deployer'
+const EXCHANGE = { provider: ariaOperations, config: opsConfig, origin: OPS, path: ACQUIRE, success, who: WHO, title: 'Aria Operations' }
 
 /** A Suite API token: two parts joined by '::', as the guides' example (each part a made-up secret here). */
 const opsToken = (): string => `${secretToken(36)}::${secretToken(36)}`
@@ -40,23 +45,16 @@ function answer(token = opsToken(), ...validity: unknown[]) {
   return { token, body: { token, validity: expiry, expiresAt: 'Friday, August 5, 2016 6:22:05 PM UTC', roles: ['Administrator'] } }
 }
 
-function onAcquire(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(OPS).post(ACQUIRE).query(true).times(times).reply(recorder(seen, reply))
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { token, body } = answer()
+  return { accessToken: token, reply: [200, body] }
 }
+
+const onAcquire = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(OPS, ACQUIRE, seen, reply, times)
 
 function onRelease(seen: Seen[], reply: (request: Seen) => Reply, times = 1) {
   return nock(OPS).post(RELEASE).times(times).reply(recorder(seen, reply))
-}
-
-async function failureOf(reply: Reply, cfg = opsConfig({ maxAttempts: 4 })) {
-  nock.cleanAll()
-  const h = harness(cfg)
-  const seen: Seen[] = []
-  onAcquire(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(OPS).post(ACQUIRE).optionally().reply(200, answer().body)
-  const error = await rejectionOf(ariaOperations.exchange(h.context))
-  return { error, seen, h, printed: describeError(error, h.secrets) }
 }
 
 describe('aria-operations: the acquire', () => {
@@ -160,29 +158,30 @@ describe('aria-operations: the acquire', () => {
 })
 
 describe('aria-operations: refusals of the acquire', () => {
-  it.each([
-    [400, 'Bad Request', 'username and password are required', LOGIN_ADVICE],
-    [401, 'Unauthorized', 'Authentication failed', LOGIN_ADVICE],
-    [403, 'Forbidden', 'User is locked', 'Aria Operations refused the user (its message says why): the account may be disabled or locked.'],
+  itQuotesRefusals(
+    EXCHANGE,
     [
-      404,
-      'Not Found',
-      'Not found',
-      'There is no /suite-api/api/auth/token/acquire at this address (no /suite-api). Check url: it must be the address of an Aria Operations (vRealize Operations) 8.x appliance.',
+      [400, 'Bad Request', 'username and password are required', LOGIN_ADVICE],
+      [401, 'Unauthorized', 'Authentication failed', LOGIN_ADVICE],
+      [
+        403,
+        'Forbidden',
+        'User is locked',
+        'Aria Operations refused the user (its message says why): the account may be disabled or locked.',
+      ],
+      [
+        404,
+        'Not Found',
+        'Not found',
+        'There is no /suite-api/api/auth/token/acquire at this address (no /suite-api). Check url: it must be the address of an Aria Operations (vRealize Operations) 8.x appliance.',
+      ],
+      [415, 'Unsupported Media Type', 'Unsupported Media Type', 'Check url, username, password and auth-source.'],
     ],
-    [415, 'Unsupported Media Type', 'Unsupported Media Type', 'Check url, username, password and auth-source.'],
-  ])('HTTP %i: quotes the message, advises, and never retries', async (status, text, message, advice) => {
-    const { error, seen, h } = await failureOf([status, { message, httpStatusCode: status }])
-    expect(seen).toHaveLength(1)
-    expect(h.sleeps).toEqual([])
-    expect(error).toBeInstanceOf(ProviderError)
-    expect(error.message).toBe(
-      `Aria Operations token request for ci-deployer failed: HTTP ${status} ${text}: ${message} (1 try). ${advice}`,
-    )
-  })
+    (status, message) => [status, { message, httpStatusCode: status }],
+  )
 
   it('a 401 with an empty body still names username, password and auth-source', async () => {
-    const { error, seen } = await failureOf([401, ''])
+    const { error, seen } = await failedOnce(EXCHANGE, [401, ''])
     expect(seen).toHaveLength(1)
     expect(error.message).toBe(
       `Aria Operations token request for ci-deployer failed: HTTP 401 Unauthorized, empty body (1 try). ${LOGIN_ADVICE}`,
@@ -191,59 +190,15 @@ describe('aria-operations: refusals of the acquire', () => {
 
   it('redacts the password where an answer echoes it', async () => {
     const cfg = opsConfig()
-    const { printed } = await failureOf([401, { message: `Bad password ${cfg.credential.password} for ci-deployer` }], cfg)
+    const { printed } = await failedOnce(EXCHANGE, [401, { message: `Bad password ${cfg.credential.password} for ci-deployer` }], cfg)
     expect(leakedPieces(printed, cfg.credential.password, 4)).toEqual([])
     expect(printed).toContain('HTTP 401 Unauthorized: Bad password *** for ci-deployer')
   })
 
-  it('an HTML page from a proxy is named by its title', async () => {
-    const { error } = await failureOf([403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
-    expect(error.message).toMatch(/failed: HTTP 403 Forbidden, an HTML page \("Access denied"\) instead of an API answer/)
-  })
+  itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, { message: 'Too many requests' }, { 'Retry-After': '1' }])
 
-  it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(opsConfig())
-    const seen: Seen[] = []
-    onAcquire(seen, () => [302, '', { Location: 'https://login.example.com/' }])
-    nock('https://login.example.com').post('/').optionally().reply(200, answer().body)
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
-    expect(seen).toHaveLength(1)
-    expect(error.message).toMatch(
-      /HTTP 302 Found, empty body \(1 try\)\. Aria Operations answered with a redirect, which the action does not follow/,
-    )
-  })
-
-  it('retries a 429 with the same body and succeeds', async () => {
-    const h = harness(opsConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    const { token, body } = answer()
-    let calls = 0
-    onAcquire(seen, () => (++calls === 1 ? [429, { message: 'Too many requests' }, { 'Retry-After': '1' }] : [200, body]), 2)
-    expect((await ariaOperations.exchange(h.context)).accessToken).toBe(token)
-    expect(seen.map((request) => request.body)).toEqual([seen[0].body, seen[0].body])
-    expect(h.sleeps).toHaveLength(1)
-  })
-
-  it.each([500, 503])('after every try of HTTP %i says Aria Operations is busy, not that the login is wrong', async (status) => {
-    const h = harness(opsConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    onAcquire(seen, () => [status, { message: 'try later', httpStatusCode: status }], 3)
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
-    expect(seen).toHaveLength(3)
-    expect(error.message).toContain('try later (3 tries). Aria Operations is busy or unavailable; try again later')
-    expect(error.message).not.toContain('password')
-  })
-
-  it('passes a network failure on, after its retries', async () => {
-    const h = harness(opsConfig({ maxAttempts: 2 }))
-    nock(OPS)
-      .post(ACQUIRE)
-      .times(2)
-      .replyWithError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
-    expect(error).toBeInstanceOf(RequestError)
-    expect(error.message).toBe('Aria Operations token request for ci-deployer at ops.example.com failed: connection reset (2 tries).')
-  })
+  itSaysBusyAfterEveryTry(EXCHANGE, (status) => [status, { message: 'try later', httpStatusCode: status }], 'try later', 'password')
+  itPassesANetworkFailureOn(EXCHANGE)
 })
 
 describe('aria-operations: odd 2xx answers', () => {

@@ -10,6 +10,7 @@ import {
   CSP_DEFAULT_URL,
   deferred,
   delay,
+  expectSettlesIn,
   fakeClock,
   harness,
   ORG_ID,
@@ -32,6 +33,20 @@ function apiTokenExpiresAt(result: TokenResult): string | undefined {
 describe('csp: API token expiry lookup', () => {
   function lookupConfig(overrides: Partial<Config<CspCredential>> = {}): Config<CspCredential> {
     return cspConfig({ expiryWarningDays: 30, ...overrides })
+  }
+
+  /** On a fake clock, an exchange answered at once beside a details lookup answered only after `lookupMs`: the exchange's answer has arrived. */
+  async function exchangedBeforeLookup(overrides: Partial<Config<CspCredential>>, lookupMs: number) {
+    const clock = fakeClock()
+    const h = harness(lookupConfig(overrides))
+    onExchange([], () => [200, answer().body])
+    nock(CSP_DEFAULT_URL)
+      .post(DETAILS_PATH)
+      .delay(lookupMs)
+      .reply(200, { expiresAt: Date.now() + DAY })
+    const exchanged = watch(csp.exchange(h.context))
+    expect(await until(() => h.logs.some((l) => / -> 200 \(try 1 of/.test(l.message)))).toBe(true)
+    return { clock, h, exchanged }
   }
 
   it('asks for the details with the token in a JSON body, beside the exchange', async () => {
@@ -158,21 +173,10 @@ describe('csp: API token expiry lookup', () => {
   })
 
   it('waits no longer than the grace period for a lookup that hangs', async () => {
-    const clock = fakeClock()
-    const h = harness(lookupConfig({ timeoutMs: 20_000 }))
-    onExchange([], () => [200, answer().body])
-    nock(CSP_DEFAULT_URL)
-      .post(DETAILS_PATH)
-      .delay(15_000)
-      .reply(200, { expiresAt: Date.now() + DAY })
-    const exchanged = watch(csp.exchange(h.context))
     // The grace is counted from the exchange's answer.
-    expect(await until(() => h.logs.some((l) => / -> 200 \(try 1 of/.test(l.message)))).toBe(true)
+    const { clock, h, exchanged } = await exchangedBeforeLookup({ timeoutMs: 20_000 }, 15_000)
     expect(EXPIRY_LOOKUP_GRACE_MS).toBeLessThanOrEqual(2000)
-    await clock.advance(EXPIRY_LOOKUP_GRACE_MS - 1)
-    expect(exchanged.settled()).toBe(false)
-    await clock.advance(1)
-    expect(exchanged.settled()).toBe(true)
+    await expectSettlesIn(clock, exchanged, EXPIRY_LOOKUP_GRACE_MS)
     const result = await exchanged.promise
     expect(apiTokenExpiresAt(result)).toBe('')
     expect(h.logs.map((l) => l.message)).toContain(
@@ -181,15 +185,7 @@ describe('csp: API token expiry lookup', () => {
   })
 
   it('is cut by timeout-seconds like any request, without delaying the step', async () => {
-    const clock = fakeClock()
-    const h = harness(lookupConfig({ timeoutMs: 150 }))
-    onExchange([], () => [200, answer().body])
-    nock(CSP_DEFAULT_URL)
-      .post(DETAILS_PATH)
-      .delay(10_000)
-      .reply(200, { expiresAt: Date.now() + DAY })
-    const exchanged = watch(csp.exchange(h.context))
-    expect(await until(() => h.logs.some((l) => / -> 200 \(try 1 of/.test(l.message)))).toBe(true)
+    const { clock, h, exchanged } = await exchangedBeforeLookup({ timeoutMs: 150 }, 10_000)
     await clock.advance(149)
     expect(exchanged.settled()).toBe(false)
     // The lookup's own deadline (150 ms from its start, beside the exchange) ends it, long before the grace.
@@ -214,32 +210,22 @@ describe('csp: API token expiry lookup', () => {
     expect(result.outputs).toBeUndefined()
   })
 
-  it('is abandoned quietly when the exchange is refused', async () => {
-    const h = harness(lookupConfig({ timeoutMs: 150 }))
-    onExchange([], () => [401, { message: 'invalid_grant' }])
+  // The details lookup carries the API token: when the exchange is refused, or answers 2xx but the
+  // answer is refused (HTML page, no access_token, bad expires_in, another org), it must be
+  // cancelled, not left to run on.
+  it.each([
+    ['the exchange is refused', {}, (): Reply => [401, { message: 'invalid_grant' }]],
+    ['the token is of another org', { org: ORG_ID }, (): Reply => [200, answer({ context_name: OTHER_ORG_ID }).body]],
+    ['the 200 answer is unreadable', {}, (): Reply => [200, '<html><body>proxy</body></html>']],
+  ] as const)('is abandoned quietly when %s', async (_name, overrides, reply) => {
+    const h = harness(lookupConfig({ timeoutMs: 150, ...overrides }))
+    onExchange([], reply)
     nock(CSP_DEFAULT_URL)
       .post(DETAILS_PATH)
       .delay(10_000)
       .reply(200, { expiresAt: Date.now() + DAY })
     await rejectionOf(csp.exchange(h.context))
     // Had it not been abandoned, its deadline would end it with a debug line by now.
-    await delay(400)
-    expect(h.logs.filter((l) => l.message.startsWith('API token expiry unknown'))).toEqual([])
-  })
-
-  // The details lookup carries the API token: when the exchange answers 2xx but the answer is
-  // refused (HTML page, no access_token, bad expires_in, another org), it must be cancelled, not left to run on.
-  it.each([
-    ['the token is of another org', { org: ORG_ID }, (): string | Record<string, unknown> => answer({ context_name: OTHER_ORG_ID }).body],
-    ['the 200 answer is unreadable', {}, (): string | Record<string, unknown> => '<html><body>proxy</body></html>'],
-  ] as const)('is abandoned quietly when %s', async (_name, overrides, body) => {
-    const h = harness(lookupConfig({ timeoutMs: 150, ...overrides }))
-    onExchange([], () => [200, body()])
-    nock(CSP_DEFAULT_URL)
-      .post(DETAILS_PATH)
-      .delay(10_000)
-      .reply(200, { expiresAt: Date.now() + DAY })
-    await rejectionOf(csp.exchange(h.context))
     await delay(400)
     expect(h.logs.filter((l) => l.message.startsWith('API token expiry unknown'))).toEqual([])
   })

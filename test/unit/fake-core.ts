@@ -18,6 +18,11 @@ export interface Command {
   value: string
 }
 
+/** The outputs every token sets, in the order the action sets them, as `${kind} ${name}` of the commands. */
+export const TOKEN_OUTPUT_COMMANDS = ['access-token', 'token-type', 'expires-in', 'expires-at', 'org', 'subject'].map(
+  (name) => `setOutput ${name}`,
+)
+
 /** Commands whose text the runner prints to the log (or the job summary page). */
 const PRINTED: ReadonlySet<CommandKind> = new Set(['info', 'warning', 'debug', 'setFailed', 'summary'])
 

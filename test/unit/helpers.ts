@@ -4,7 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { vi } from 'vitest'
+import { expect, vi } from 'vitest'
 import type { Config, Credential, CredentialOf } from '../../src/config.ts'
 import { createHttp, type Send } from '../../src/http/request.ts'
 import type { ExchangeContext } from '../../src/providers/types.ts'
@@ -125,6 +125,18 @@ export function watch<T>(promise: Promise<T>): { settled(): boolean; promise: Pr
   return { settled: () => settled, promise }
 }
 
+/** The fake clock moved `ms` on: `watched` had not settled a millisecond before, and has at `ms`. */
+export async function expectSettlesIn(
+  clock: { advance(ms: number): Promise<void> },
+  watched: { settled(): boolean },
+  ms: number,
+): Promise<void> {
+  await clock.advance(ms - 1)
+  expect(watched.settled()).toBe(false)
+  await clock.advance(1)
+  expect(watched.settled()).toBe(true)
+}
+
 /** Lets real I/O run for this many event-loop turns (to see that something did NOT happen). */
 export async function turns(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve))
@@ -142,11 +154,11 @@ export async function until(condition: () => boolean, maxTurns = 10_000): Promis
   return true
 }
 
-/** A config with a CSP API token unless `overrides` says otherwise; its type names the credential's kind. */
-export function config<C extends Credential = CredentialOf<'api-token'>>(overrides: Partial<Config<C>> = {}): Config<C> {
+/** What readInputs gives for a CSP API token and no other input: the defaults action.yml documents. */
+export function defaultConfig(token: string): Config<CredentialOf<'api-token'>> {
   return {
     provider: 'csp',
-    credential: { kind: 'api-token', token: secretToken(65) } as C,
+    credential: { kind: 'api-token', token },
     authSource: '',
     baseUrl: CSP_DEFAULT_URL,
     org: '',
@@ -154,13 +166,17 @@ export function config<C extends Credential = CredentialOf<'api-token'>>(overrid
     exportEnv: true,
     revoke: true,
     caCertificates: [],
-    timeoutMs: 2000,
-    maxAttempts: 2,
+    timeoutMs: 30_000,
+    maxAttempts: 4,
     expiryWarningDays: 30,
     kubeconfig: false,
     kubeNamespace: '',
-    ...overrides,
   }
+}
+
+/** A config with a CSP API token unless `overrides` says otherwise, and short limits (2 s, 2 tries); its type names the credential's kind. */
+export function config<C extends Credential = CredentialOf<'api-token'>>(overrides: Partial<Config<C>> = {}): Config<C> {
+  return { ...defaultConfig(secretToken(65)), timeoutMs: 2000, maxAttempts: 2, ...overrides } as Config<C>
 }
 
 export interface Harness<C extends Credential = Credential> {

@@ -5,7 +5,19 @@ import { describe, expect, it } from 'vitest'
 import { backoffMs, BASE_DELAY_MS, createHttp, MAX_DELAY_MS, RequestError, retryAfterMs, type HttpOptions } from '../../src/http/request.ts'
 import { trustedCas } from '../../src/http/tls.ts'
 import { plural } from '../../src/text.ts'
-import { fakeClock, networkError, recorder, secretToken, testCaPem, type Seen, rejectionOf, turns, until, watch } from './helpers.ts'
+import {
+  expectSettlesIn,
+  fakeClock,
+  networkError,
+  recorder,
+  secretToken,
+  testCaPem,
+  type Seen,
+  rejectionOf,
+  turns,
+  until,
+  watch,
+} from './helpers.ts'
 
 const ORIGIN = 'https://api.provider.example'
 
@@ -237,10 +249,7 @@ describe('createHttp: network failures', () => {
     await clock.advance(1)
     expect(debug[0]).toMatch(/ -> TIMEOUT \(try 1 of 2, 150 ms\)$/)
     // The injected sleep returns at once: the second try starts at 150 ms and is cut at 300 ms.
-    await clock.advance(149)
-    expect(sent.settled()).toBe(false)
-    await clock.advance(1)
-    expect(sent.settled()).toBe(true)
+    await expectSettlesIn(clock, sent, 150)
     const error = await sent.promise
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (2 tries).')
@@ -259,10 +268,7 @@ describe('createHttp: network failures', () => {
       })
     const { send } = client({ timeoutMs: 150, maxAttempts: 1 })
     const sent = watch(rejectionOf(send({ method: 'GET', url: `${ORIGIN}/trickle`, purpose: 'p' })))
-    await clock.advance(149)
-    expect(sent.settled()).toBe(false)
-    await clock.advance(1)
-    expect(sent.settled()).toBe(true)
+    await expectSettlesIn(clock, sent, 150)
     const error = await sent.promise
     expect(error).toBeInstanceOf(RequestError)
     expect(error.message).toBe('p at api.provider.example failed: no complete answer within 0.15 s (timeout-seconds) (1 try).')
@@ -339,11 +345,8 @@ describe('createHttp: abort', () => {
     const reason = new Error('no longer needed')
     setTimeout(() => controller.abort(reason), 50)
     const sent = watch(rejectionOf(send({ method: 'GET', url: `${ORIGIN}/slow`, purpose: 'p', signal: controller.signal })))
-    await clock.advance(49)
-    expect(sent.settled()).toBe(false)
     // Ended by the abort at 50 ms, not by the 10 s deadline.
-    await clock.advance(1)
-    expect(sent.settled()).toBe(true)
+    await expectSettlesIn(clock, sent, 50)
     expect(await sent.promise).toBe(reason)
     expect(sleeps).toEqual([])
   })
@@ -369,16 +372,20 @@ describe('createHttp: abort', () => {
     expect(error).toBe(reason)
   })
 
-  it('stops the default back-off sleep when the signal aborts', async () => {
-    const clock = fakeClock()
-    const seen: Seen[] = []
+  /** GET /x answers 503, then (when asked again) 200; `seen` records the requests. */
+  function busyOnce(seen: Seen[]): void {
     nock(ORIGIN)
       .get('/x')
       .reply(recorder(seen, () => [503]))
-    nock(ORIGIN)
       .get('/x')
       .optionally()
-      .reply(recorder(seen, () => [200]))
+      .reply(recorder(seen, () => [200, 'ok']))
+  }
+
+  it('stops the default back-off sleep when the signal aborts', async () => {
+    const clock = fakeClock()
+    const seen: Seen[] = []
+    busyOnce(seen)
     // No injected sleep: the real one, of 0.5 * 1000 ms.
     const { send, debug } = client({ sleep: undefined, random: () => 0.5, maxAttempts: 2 })
     const controller = new AbortController()
@@ -395,11 +402,7 @@ describe('createHttp: abort', () => {
   it('the default sleep waits, then the next try runs', async () => {
     const clock = fakeClock()
     const seen: Seen[] = []
-    nock(ORIGIN)
-      .get('/x')
-      .reply(recorder(seen, () => [503]))
-      .get('/x')
-      .reply(recorder(seen, () => [200, 'ok']))
+    busyOnce(seen)
     const { send, debug } = client({ sleep: undefined, random: () => 0.02 })
     const sent = watch(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
     expect(await until(() => debug.includes('waiting 20 ms before the next try'))).toBe(true)

@@ -1,31 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import type { Config } from '../../src/config.ts'
 import { InputError } from '../../src/errors.ts'
 import { parseProvider } from '../../src/inputs.ts'
 import { describeError, Secrets } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { CSP_DEFAULT_URL, ORG_ID, secretToken, upperToken } from './helpers.ts'
+import { defaultConfig, ORG_ID, secretToken, upperToken } from './helpers.ts'
 import { csp, failure, ok, read, vcd } from './inputs-support.ts'
 
 describe('readInputs: defaults', () => {
   it('gives the documented defaults for a CSP API token', async () => {
     const token = secretToken(65)
-    expect(await ok({ 'api-token': token })).toEqual({
-      provider: 'csp',
-      credential: { kind: 'api-token', token },
-      authSource: '',
-      baseUrl: CSP_DEFAULT_URL,
-      org: '',
-      envName: 'VMW_ACCESS_TOKEN',
-      exportEnv: true,
-      revoke: true,
-      caCertificates: [],
-      timeoutMs: 30_000,
-      maxAttempts: 4,
-      expiryWarningDays: 30,
-      kubeconfig: false,
-      kubeNamespace: '',
-    } satisfies Config)
+    expect(await ok({ 'api-token': token })).toEqual(defaultConfig(token))
   })
 
   it('masks api-token and client-secret before reading any other input', async () => {

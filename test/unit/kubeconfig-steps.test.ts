@@ -13,7 +13,7 @@ import { KUBECONFIG_STATE } from '../../src/kubeconfig.ts'
 import { run as main } from '../../src/main.ts'
 import { run as post } from '../../src/post.ts'
 import { STATE_KEY } from '../../src/post-state.ts'
-import { expectMaskedBeforeUse, fakeCore, type FakeCore } from './fake-core.ts'
+import { TOKEN_OUTPUT_COMMANDS, expectMaskedBeforeUse, fakeCore, type FakeCore } from './fake-core.ts'
 import { jwt, recorder, secretToken, testCaPem, type Reply, type Seen } from './helpers.ts'
 
 const SUPERVISOR = 'https://supervisor.example.com'
@@ -127,12 +127,7 @@ describe('main: kubeconfig: true', () => {
     const kinds = core.commands.filter((c) => c.kind !== 'debug' && c.kind !== 'setSecret').map((c) => `${c.kind} ${c.name}`.trim())
     expect(kinds).toEqual([
       `saveState ${KUBECONFIG_STATE}`,
-      'setOutput access-token',
-      'setOutput token-type',
-      'setOutput expires-in',
-      'setOutput expires-at',
-      'setOutput org',
-      'setOutput subject',
+      ...TOKEN_OUTPUT_COMMANDS,
       'exportVariable VMW_ACCESS_TOKEN',
       `saveState ${STATE_KEY}`,
       'setOutput kubeconfig',

@@ -5,7 +5,7 @@ import { run as post } from '../../src/post.ts'
 import { STATE_KEY, type PostState } from '../../src/post-state.ts'
 import { SESSION_PATH, versionsXml } from './cloud-director-kit.ts'
 import { answer, API_TOKEN_PATH, DAY, DETAILS_PATH, OAUTH_PATH } from './csp-kit.ts'
-import { expectMaskedBeforeUse, fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
+import { TOKEN_OUTPUT_COMMANDS, expectMaskedBeforeUse, fakeCore, leakedPieces, type FakeCore } from './fake-core.ts'
 import { CSP_DEFAULT_URL, ORG_ID, recorder, secretToken, testCaPem, upperToken, type Reply, type Seen } from './helpers.ts'
 
 const VCD = 'https://vcd.example.com'
@@ -38,12 +38,7 @@ describe('main: CSP', () => {
     expect(sequence(core)).toEqual([
       'setSecret',
       'setSecret',
-      'setOutput access-token',
-      'setOutput token-type',
-      'setOutput expires-in',
-      'setOutput expires-at',
-      'setOutput org',
-      'setOutput subject',
+      ...TOKEN_OUTPUT_COMMANDS,
       'setOutput api-token-expires-at',
       'exportVariable VMW_ACCESS_TOKEN',
       `saveState ${STATE_KEY}`,
@@ -206,12 +201,7 @@ describe('main: Cloud Director', () => {
       'setSecret',
       'setOutput refresh-token',
       'warning',
-      'setOutput access-token',
-      'setOutput token-type',
-      'setOutput expires-in',
-      'setOutput expires-at',
-      'setOutput org',
-      'setOutput subject',
+      ...TOKEN_OUTPUT_COMMANDS,
       'setOutput api-version',
       'exportVariable VCD_TOKEN',
       `saveState ${STATE_KEY}`,

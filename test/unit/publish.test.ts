@@ -5,7 +5,7 @@ import type { TokenResult } from '../../src/providers/types.ts'
 import { vcd } from '../../src/providers/vcd.ts'
 import { publishRefreshToken, publishToken, summaryOfToken, writeSummary } from '../../src/publish.ts'
 import { Secrets } from '../../src/secrets.ts'
-import { expectMaskedBeforeUse, fakeCore } from './fake-core.ts'
+import { TOKEN_OUTPUT_COMMANDS, expectMaskedBeforeUse, fakeCore } from './fake-core.ts'
 import { config, ORG_ID, secretToken } from './helpers.ts'
 
 const NOW = Date.parse('2030-05-06T07:08:09.000Z')
@@ -30,12 +30,7 @@ describe('publishToken', () => {
     const state = publishToken(core, cfg, csp, res, NOW)
 
     expect(core.commands.map((c) => `${c.kind} ${c.name}`)).toEqual([
-      'setOutput access-token',
-      'setOutput token-type',
-      'setOutput expires-in',
-      'setOutput expires-at',
-      'setOutput org',
-      'setOutput subject',
+      ...TOKEN_OUTPUT_COMMANDS,
       'setOutput api-token-expires-at',
       'exportVariable VMW_ACCESS_TOKEN',
       `saveState ${STATE_KEY}`,

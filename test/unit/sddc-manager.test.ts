@@ -4,13 +4,22 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config, CredentialOf } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
-import { RequestError } from '../../src/http/request.ts'
 import { DOCUMENTED_LIFETIME_SECONDS, sddcManager } from '../../src/providers/sddc-manager.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
 import { failure, ok } from './inputs-support.ts'
-import { config, harness, jwt, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-import { expectCredentialPost, failedExchange, registryEntry } from './provider-kit.ts'
+import { harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import {
+  expectCredentialPost,
+  failedOnce,
+  itPassesANetworkFailureOn,
+  itSaysAnHtmlPageCameBack,
+  itSaysBusyAfterEveryTry,
+  itTakesProxyPagesRedirectsAnd429s,
+  onPost,
+  passwordConfig,
+  registryEntry,
+} from './provider-kit.ts'
 
 type Sddc = CredentialOf<'password' | 'api-token'>
 
@@ -23,17 +32,15 @@ const LOCKOUT =
   'Do not run the job again until they are fixed: each wrong password counts toward locking the account ' +
   '(vCenter Single Sign-On locks it after a few, Broadcom KB 326186).'
 
-function passwordConfig(overrides: Partial<Config<Sddc>> = {}): Config<Sddc> {
-  return config<Sddc>({
-    provider: 'sddc-manager',
-    baseUrl: SDDC,
-    credential: { kind: 'password', username: USER, password: secretToken(20) },
-    ...overrides,
-  })
+function sddcConfig(overrides: Partial<Config<Sddc>> = {}): Config<Sddc> {
+  return passwordConfig<Sddc>('sddc-manager', SDDC, USER, overrides)
 }
 
+/** The exchange as the kit's shared tests take it. */
+const EXCHANGE = { provider: sddcManager, config: sddcConfig, origin: SDDC, path: TOKENS, success, title: 'SDDC Manager' }
+
 const apiKeyConfig = (overrides: Partial<Config<Sddc>> = {}): Config<Sddc> =>
-  passwordConfig({ credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
+  sddcConfig({ credential: { kind: 'api-token', token: secretToken(32) }, ...overrides })
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
@@ -49,9 +56,13 @@ function pair(tokenClaims: Record<string, unknown> = claims()) {
   return { accessToken, id, body: { accessToken, refreshToken: { id } } }
 }
 
-function onTokens(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(SDDC).post(TOKENS).query(true).times(times).reply(recorder(seen, reply))
+/** A successful answer of the credential's route, and the access token in it. */
+function success(): { accessToken: string; reply: Reply } {
+  const { accessToken, body } = pair()
+  return { accessToken, reply: [201, body] }
 }
+
+const onTokens = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) => onPost(SDDC, TOKENS, seen, reply, times)
 
 /** The revocation of a pair issued to a step that then failed: recorded, answered 204. */
 function onRevoke(seen: Seen[]) {
@@ -62,18 +73,9 @@ function onRevoke(seen: Seen[]) {
     .reply(recorder(seen, () => [204]))
 }
 
-async function failureOf(reply: Reply, cfg: Config<Sddc> = passwordConfig({ maxAttempts: 4 })) {
-  nock.cleanAll()
-  const seen: Seen[] = []
-  onTokens(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(SDDC).post(TOKENS).optionally().reply(201, pair().body)
-  return { ...(await failedExchange(sddcManager, cfg)), seen }
-}
-
 describe('sddc-manager: the token pair', () => {
   it('posts the user name and password in a JSON body to /v1/tokens, and reads the pair', async () => {
-    const cfg = passwordConfig()
+    const cfg = sddcConfig()
     const h = harness(cfg)
     const seen: Seen[] = []
     const { accessToken, id, body } = pair()
@@ -115,14 +117,14 @@ describe('sddc-manager: the token pair', () => {
   })
 
   it.each([200, 201, 202])('takes HTTP %i with a token pair (the specs say 201, the guide shows 200)', async (status) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const { accessToken } = pair()
     onTokens([], () => [status, { accessToken, refreshToken: { id: randomUUID() } }])
     expect((await sddcManager.exchange(h.context)).accessToken).toBe(accessToken)
   })
 
   it('uses the root of the url, with its port', async () => {
-    const h = harness(passwordConfig({ baseUrl: 'https://sddc-manager.example.com:8443' }))
+    const h = harness(sddcConfig({ baseUrl: 'https://sddc-manager.example.com:8443' }))
     const seen: Seen[] = []
     nock('https://sddc-manager.example.com:8443')
       .post(TOKENS)
@@ -147,7 +149,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
     ['no exp claim', pair(claims(USER, { exp: undefined })).accessToken, 'has no usable expiry claim (exp)'],
     ['a token that is no JWT', secretToken(48), 'is not a JWT, so it does not say when it expires'],
   ])('%s: the documented hour, with a warning that says so', async (_name, accessToken, why) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     onTokens([], () => [201, { accessToken, refreshToken: { id: randomUUID() } }])
     const result = await sddcManager.exchange(h.context)
     expect(result.expiresIn).toBe(3600)
@@ -156,7 +158,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
   })
 
   it('an exp already past fails the step, and the new refresh token is revoked at once, with one try', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
+    const h = harness(sddcConfig({ maxAttempts: 3 }))
     const exp = nowSeconds() - 60
     const { accessToken, id, body } = pair(claims(USER, { exp }))
     onTokens([], () => [201, body])
@@ -177,7 +179,7 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
   })
 
   it('an exp over ten years away fails the step, the refresh token revoked', async () => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const { id, body } = pair(claims(USER, { exp: nowSeconds() + 315_360_000 + 60 }))
     onTokens([], () => [201, body])
     const revoked: Seen[] = []
@@ -189,14 +191,10 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
 })
 
 describe('sddc-manager: odd 2xx answers', () => {
-  it('an HTML page instead of a pair', async () => {
-    const h = harness(passwordConfig())
-    onTokens([], () => [200, '<!doctype html><html><head><title>Sign in</title></head></html>', { 'Content-Type': 'text/html' }])
-    expect((await rejectionOf(sddcManager.exchange(h.context))).message).toBe(
-      'SDDC Manager (sddc-manager.example.com) answered HTTP 200 OK, an HTML page instead of an API answer: a proxy, firewall or outage page?; ' +
-        'expected a token pair. Check url: it must be the address of an SDDC Manager appliance (VMware Cloud Foundation 4.x or 5.x).',
-    )
-  })
+  itSaysAnHtmlPageCameBack(
+    EXCHANGE,
+    'expected a token pair. Check url: it must be the address of an SDDC Manager appliance (VMware Cloud Foundation 4.x or 5.x).',
+  )
 
   it.each([
     ['no accessToken', (_token: string, id: string) => ({ refreshToken: { id } }), 'without an accessToken; fields present: refreshToken.'],
@@ -207,7 +205,7 @@ describe('sddc-manager: odd 2xx answers', () => {
     ['a refresh token id with a quote', (token: string) => ({ accessToken: token, refreshToken: { id: 'abc"defgh' } }), 'without a usable'],
     ['a refresh token id too short', (token: string) => ({ accessToken: token, refreshToken: { id: 'abc' } }), 'without a usable'],
   ])('%s: an error naming the fields, every token masked first', async (_name, answer, message) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const { accessToken, id } = pair()
     onTokens([], () => [201, answer(accessToken, id)])
     const revoked: Seen[] = []
@@ -223,7 +221,7 @@ describe('sddc-manager: odd 2xx answers', () => {
     ['a body cut inside the refresh token id', (json: string) => json.slice(0, json.indexOf('"id"') + 20)],
     ['a body cut inside the access token', (json: string) => json.slice(0, json.indexOf('"accessToken"') + 60)],
   ])('%s: fails without quoting it, what came of either token masked first', async (_name, mangle) => {
-    const h = harness(passwordConfig())
+    const h = harness(sddcConfig())
     const accessToken = jwt(claims())
     const id = secretToken(36)
     const mangled = mangle(JSON.stringify({ accessToken, refreshToken: { id } }))
@@ -274,8 +272,12 @@ describe('sddc-manager: refusals', () => {
     ['password', 409, 'Conflict', 'Check url and username and password.'],
     ['api-token', 409, 'Conflict', 'Check url and api-token.'],
   ])('%s, HTTP %i: quotes message and remediationMessage, names the inputs, and sends it once', async (kind, status, text, advice) => {
-    const cfg = kind === 'password' ? passwordConfig({ maxAttempts: 4 }) : apiKeyConfig({ maxAttempts: 4 })
-    const { error, seen, h } = await failureOf([status, sddcError('Invalid credentials.', 'Check the credentials and try again.')], cfg)
+    const cfg = kind === 'password' ? sddcConfig({ maxAttempts: 4 }) : apiKeyConfig({ maxAttempts: 4 })
+    const { error, seen, h } = await failedOnce(
+      EXCHANGE,
+      [status, sddcError('Invalid credentials.', 'Check the credentials and try again.')],
+      cfg,
+    )
     expect(seen).toHaveLength(1)
     expect(h.sleeps).toEqual([])
     expect(error).toBeInstanceOf(ProviderError)
@@ -285,81 +287,35 @@ describe('sddc-manager: refusals', () => {
   })
 
   it('quotes a message alone, names the reference token, and falls back to the usual fields', async () => {
-    const alone = await failureOf([401, sddcError('Bad credentials')])
+    const alone = await failedOnce(EXCHANGE, [401, sddcError('Bad credentials')])
     expect(alone.error.message).toContain('failed: HTTP 401 Unauthorized: Bad credentials (1 try).')
-    const referenced = await failureOf([400, sddcError('Login failed.', undefined, 'QX4C2B')])
+    const referenced = await failedOnce(EXCHANGE, [400, sddcError('Login failed.', undefined, 'QX4C2B')])
     expect(referenced.error.message).toContain(
       'HTTP 400 Bad Request: Login failed. (reference token QX4C2B in the SDDC Manager logs) (1 try).',
     )
-    const remedyOnly = await failureOf([400, { remediationMessage: 'Retry with valid input.' }])
+    const remedyOnly = await failedOnce(EXCHANGE, [400, { remediationMessage: 'Retry with valid input.' }])
     expect(remedyOnly.error.message).toContain('HTTP 400 Bad Request: Retry with valid input. (1 try).')
-    const other = await failureOf([401, { error: 'unauthorized' }])
+    const other = await failedOnce(EXCHANGE, [401, { error: 'unauthorized' }])
     expect(other.error.message).toContain('HTTP 401 Unauthorized: unauthorized (1 try).')
   })
 
   it('redacts a password or an API key the message echoes', async () => {
-    const password = passwordConfig({ credential: { kind: 'password', username: USER, password: secretToken(20) } })
+    const password = sddcConfig({ credential: { kind: 'password', username: USER, password: secretToken(20) } })
     const { password: secret } = password.credential as CredentialOf<'password'>
-    const echoed = await failureOf([400, sddcError(`Invalid password ${secret} for ${USER}`)], password)
+    const echoed = await failedOnce(EXCHANGE, [400, sddcError(`Invalid password ${secret} for ${USER}`)], password)
     expect(leakedPieces(echoed.printed, secret, 4)).toEqual([])
     expect(echoed.printed).toContain(`Invalid password *** for ${USER}`)
     const key = apiKeyConfig()
     const { token } = key.credential as CredentialOf<'api-token'>
-    const keyEcho = await failureOf([401, sddcError(`API key ${token} is not valid.`)], key)
+    const keyEcho = await failedOnce(EXCHANGE, [401, sddcError(`API key ${token} is not valid.`)], key)
     expect(leakedPieces(keyEcho.printed, token, 4)).toEqual([])
     expect(keyEcho.printed).toContain('API key *** is not valid.')
   })
 
-  it('an HTML page from a proxy is named by its title', async () => {
-    const { error, seen } = await failureOf([403, '<html><head><title>Access denied</title></head><body>blocked</body></html>'])
-    expect(seen).toHaveLength(1)
-    expect(error.message).toMatch(
-      /^SDDC Manager token request failed: HTTP 403 Forbidden, an HTML page \("Access denied"\) instead of an API answer/,
-    )
-  })
+  itTakesProxyPagesRedirectsAnd429s(EXCHANGE, [429, sddcError('Too many requests')])
 
-  it('says a redirect is not followed, and does not follow it', async () => {
-    const h = harness(passwordConfig())
-    const seen: Seen[] = []
-    onTokens(seen, () => [302, '', { Location: 'https://login.example.com/' }])
-    nock('https://login.example.com').post('/').optionally().reply(201, pair().body)
-    const error = await rejectionOf(sddcManager.exchange(h.context))
-    expect(seen).toHaveLength(1)
-    expect(error.message).toBe(
-      'SDDC Manager token request failed: HTTP 302 Found, empty body (1 try). SDDC Manager answered with a redirect, which the action does not follow for a credential; check url.',
-    )
-  })
-
-  it('retries a 429 with the same body and succeeds', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    const { accessToken, body } = pair()
-    let calls = 0
-    onTokens(seen, () => (++calls === 1 ? [429, sddcError('Too many requests')] : [201, body]), 2)
-    expect((await sddcManager.exchange(h.context)).accessToken).toBe(accessToken)
-    expect(seen).toHaveLength(2)
-    expect(seen[1].body).toBe(seen[0].body)
-    expect(h.sleeps).toHaveLength(1)
-  })
-
-  it.each([500, 503])('after every try of HTTP %i says SDDC Manager is busy, not that the credentials are wrong', async (status) => {
-    const h = harness(passwordConfig({ maxAttempts: 3 }))
-    const seen: Seen[] = []
-    onTokens(seen, () => [status, sddcError('try later')], 3)
-    const error = await rejectionOf(sddcManager.exchange(h.context))
-    expect(seen).toHaveLength(3)
-    expect(error.message).toContain('try later (3 tries).')
-    expect(error.message).toContain('SDDC Manager is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.')
-    expect(error.message).not.toContain('password')
-  })
-
-  it('passes a network failure on, after its retries', async () => {
-    const h = harness(passwordConfig({ maxAttempts: 2 }))
-    nock(SDDC).post(TOKENS).times(2).replyWithError(networkError('ECONNRESET'))
-    const error = await rejectionOf(sddcManager.exchange(h.context))
-    expect(error).toBeInstanceOf(RequestError)
-    expect(error.message).toBe('SDDC Manager token request at sddc-manager.example.com failed: connection reset (2 tries).')
-  })
+  itSaysBusyAfterEveryTry(EXCHANGE, (status) => [status, sddcError('try later')], 'try later', 'password')
+  itPassesANetworkFailureOn(EXCHANGE)
 })
 
 describe('readInputs: sddc-manager', () => {

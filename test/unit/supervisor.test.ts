@@ -1,14 +1,12 @@
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import { describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { supervisor } from '../../src/providers/supervisor.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
-import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
-import { config, harness, jwt, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-
-type Password = CredentialOf<'password'>
+import { failedOnce, itKeepsThePortOfTheUrl, onPost, passwordConfig, type Password } from './provider-kit.ts'
+import { harness, jwt, recorder, rejectionOf, type Reply, type Seen } from './helpers.ts'
 
 const SUPERVISOR = 'https://supervisor.example.com'
 const LOGIN_PATH = '/wcp/login'
@@ -18,19 +16,8 @@ const USER = 'devops@vsphere.local'
 const CHECK_URL = "Check url: the Supervisor's address, e.g. https://supervisor.example.com."
 const ASSUMED = 'assuming the documented 10 hours, so expires-at is an estimate: the token may end sooner.'
 
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
-
 function supervisorConfig(overrides: Partial<Config<Password>> = {}): Config<Password> {
-  return config({
-    provider: 'supervisor',
-    baseUrl: SUPERVISOR,
-    credential: { kind: 'password', username: USER, password: secretToken(24) },
-    ...overrides,
-  })
+  return passwordConfig('supervisor', SUPERVISOR, USER, overrides)
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
@@ -41,9 +28,8 @@ function sessionToken(claims: Record<string, unknown> = {}): string {
   return jwt({ sub: USER, iss: 'https://vcenter.example.com/openidconnect/vsphere.local', iat, exp: iat + TEN_HOURS, ...claims })
 }
 
-function onLogin(seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) {
-  return nock(SUPERVISOR).post(LOGIN_PATH).query(true).times(times).reply(recorder(seen, reply))
-}
+const onLogin = (seen: Seen[], reply: (request: Seen) => Reply | Promise<Reply>, times = 1) =>
+  onPost(SUPERVISOR, LOGIN_PATH, seen, reply, times)
 
 function onBanner(seen: Seen[], reply: Reply) {
   return nock(SUPERVISOR)
@@ -51,16 +37,24 @@ function onBanner(seen: Seen[], reply: Reply) {
     .reply(recorder(seen, () => reply))
 }
 
-async function failureOf(reply: Reply, cfg = supervisorConfig({ maxAttempts: 4 }), banner: Reply = [404, 'Not Found']) {
-  const h = harness(cfg)
-  const seen: Seen[] = []
+const success = () => {
+  const accessToken = sessionToken()
+  return { accessToken, reply: [200, { session_id: accessToken }] as Reply }
+}
+const EXCHANGE = {
+  provider: supervisor,
+  config: supervisorConfig,
+  origin: SUPERVISOR,
+  path: LOGIN_PATH,
+  success,
+  title: 'vSphere Supervisor',
+}
+
+/** The login failing with `reply` (failedOnce), and the login banner answering `banner`. */
+async function failureOf(reply: Reply, config?: Config<Password>, banner: Reply = [404, 'Not Found']) {
   const bannerSeen: Seen[] = []
-  onLogin(seen, () => reply)
-  // A retry would find this one and succeed: the test sees it as a second request.
-  nock(SUPERVISOR).post(LOGIN_PATH).optionally().reply(200, { session_id: sessionToken() })
-  onBanner(bannerSeen, banner)
-  const error = await rejectionOf(supervisor.exchange(h.context))
-  return { error, seen, bannerSeen, h, printed: describeError(error, h.secrets) }
+  const failed = await failedOnce(EXCHANGE, reply, config, () => onBanner(bannerSeen, banner))
+  return { ...failed, bannerSeen }
 }
 
 describe('supervisor: the login', () => {
@@ -89,15 +83,7 @@ describe('supervisor: the login', () => {
     expect(h.logs.filter((line) => line.level !== 'debug')).toEqual([])
   })
 
-  it('keeps the port of the url: login and Kubernetes API on the same host and port', async () => {
-    const h = harness(supervisorConfig({ baseUrl: 'https://10.0.0.5:6443' }))
-    const seen: Seen[] = []
-    nock('https://10.0.0.5:6443')
-      .post(LOGIN_PATH)
-      .reply(recorder(seen, () => [200, { session_id: sessionToken() }]))
-    await supervisor.exchange(h.context)
-    expect(seen.map((request) => request.url.href)).toEqual([`https://10.0.0.5:6443${LOGIN_PATH}`])
-  })
+  itKeepsThePortOfTheUrl(EXCHANGE, 'https://10.0.0.5:6443')
 
   it.each([
     [

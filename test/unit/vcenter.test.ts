@@ -1,15 +1,15 @@
 /** vcenter: the session login in both API forms, the session's user, logout, and what a refusal says. */
 import nock from 'nock'
 import { describe, expect, it, vi } from 'vitest'
-import type { Config, CredentialOf } from '../../src/config.ts'
+import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError, UntrustedStateError } from '../../src/errors.ts'
 import { run as main } from '../../src/main.ts'
 import { run as post } from '../../src/post.ts'
 import { RequestError } from '../../src/http/request.ts'
 import { readVapiError, vcenter } from '../../src/providers/vcenter.ts'
 import { expectMaskedBeforeUse, fakeCore, leakedPieces } from './fake-core.ts'
-import { config, harness, named, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
-import { expectSays, failedExchange, registryEntry, revokeContext, type Says } from './provider-kit.ts'
+import { harness, named, networkError, recorder, rejectionOf, secretToken, type Reply, type Seen } from './helpers.ts'
+import { expectSays, failedExchange, passwordConfig, registryEntry, revokeContext, type Password, type Says } from './provider-kit.ts'
 
 const VC = 'https://vcenter.example.com'
 const API = '/api/session'
@@ -18,15 +18,8 @@ const USER = 'ci-bot@vsphere.local'
 /** Real session IDs are 32 hex digits; this one is also clear of the action's own text. */
 const sessionId = (): string => secretToken(32)
 
-type Password = CredentialOf<'password'>
-
 function vcConfig(overrides: Partial<Config<Password>> = {}, username = USER): Config<Password> {
-  return config<Password>({
-    provider: 'vcenter',
-    baseUrl: VC,
-    credential: { kind: 'password', username, password: secretToken(24) },
-    ...overrides,
-  })
+  return passwordConfig('vcenter', VC, username, overrides)
 }
 
 const passwordOf = (cfg: Config<Password>): string => cfg.credential.password

@@ -1,6 +1,6 @@
 /** VCF Automation's kubeconfig: the org context, and a supervisor namespace looked up through /cci/kubernetes. */
 import nock from 'nock'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Config, CredentialOf } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import type { TokenResult } from '../../src/providers/types.ts'
@@ -12,12 +12,6 @@ const VCFA = 'https://vcfa.example.com'
 const CCI = '/cci/kubernetes/apis/infrastructure.cci.vmware.com'
 const ENDPOINT = 'https://10.1.2.3/endpoints/default-project/ci-ns'
 const USER = 'acme:acme-ops@vcfa.example.com'
-
-beforeAll(() => nock.disableNetConnect())
-afterEach(() => {
-  nock.abortPendingRequests()
-  nock.cleanAll()
-})
 
 function vcfaConfig(overrides: Partial<Config<CredentialOf<'api-token'>>> = {}) {
   return config({ provider: 'vcfa', baseUrl: VCFA, org: 'acme', kubeconfig: true, ...overrides })

@@ -136,7 +136,6 @@ export class AriaEmulator extends EmulatorServer {
   readonly refreshToken: string
   readonly refreshTokens = new Map<string, AriaRefreshTokenInfo>()
   readonly issued: AriaIssued[] = []
-  readonly credentialsInUrl: RecordedRequest[] = []
   readonly catalogItems: AriaCatalogItem[]
   readonly deployments: AriaDeployment[] = []
   accessTokenLifetime = ARIA_ACCESS_TOKEN_SECONDS
@@ -195,7 +194,6 @@ export class AriaEmulator extends EmulatorServer {
   /** Back to the options it was made with, without faults or recorded requests (for afterEach). */
   override reset(): void {
     super.reset()
-    this.credentialsInUrl.length = 0
     this.applyOptions()
   }
 
@@ -235,10 +233,8 @@ export class AriaEmulator extends EmulatorServer {
   }
 
   private login(request: RecordedRequest): Reply {
-    if (CREDENTIAL_PARAMS.some((name) => request.query[name] !== undefined)) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: ariaError(400, 'Credentials must not be sent in the query string.') }
-    }
+    const refused = this.refusedInQuery(request, CREDENTIAL_PARAMS, ariaError(400, 'Credentials must not be sent in the query string.'))
+    if (refused) return refused
     const presented = refreshTokenOf(request)
     if (!presented) return { status: 400, body: ariaError(400, "'refreshToken' can not be null.") }
     const info = this.refreshTokens.get(presented)
@@ -280,10 +276,10 @@ export class AriaEmulator extends EmulatorServer {
   }
 
   private cspLogin(request: RecordedRequest): Reply {
-    if (LOGIN_CREDENTIAL_PARAMS.some((name) => request.query[name] !== undefined) || request.query.access_token) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: ariaError(400, 'Credentials must not be sent in the query string.') }
-    }
+    // access_token is the documented query of this request: a value in it would be a credential.
+    const names = request.query.access_token ? [...LOGIN_CREDENTIAL_PARAMS, 'access_token'] : LOGIN_CREDENTIAL_PARAMS
+    const refused = this.refusedInQuery(request, names, ariaError(400, 'Credentials must not be sent in the query string.'))
+    if (refused) return refused
     const body = (request.json ?? {}) as { username?: string; password?: string; domain?: string }
     const sameUser =
       (body.username === this.username && (body.domain === undefined || body.domain === this.domain)) ||

@@ -115,7 +115,6 @@ export class AriaOperationsEmulator extends EmulatorServer {
   readonly sourcePassword = `pw-${randomToken(20)}`
   readonly users: OpsUser[] = []
   readonly issued: OpsIssued[] = []
-  readonly credentialsInUrl: RecordedRequest[] = []
   readonly resources: OpsResource[]
   tokenLifetimeMs = OPS_TOKEN_LIFETIME_MS
   extendOnUse = true
@@ -156,9 +155,7 @@ export class AriaOperationsEmulator extends EmulatorServer {
 
   /** Back to the options it was made with, without faults, recorded requests or maintenance (for afterEach). */
   override reset(): void {
-    this.clearFaults()
-    this.clearRequests()
-    this.credentialsInUrl.length = 0
+    super.reset()
     for (const resource of this.resources) delete resource.maintenance
     this.applyOptions()
   }
@@ -194,10 +191,8 @@ export class AriaOperationsEmulator extends EmulatorServer {
   }
 
   private acquire(request: RecordedRequest): Reply {
-    if (CREDENTIAL_PARAMS.some((name) => request.query[name] !== undefined)) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: opsError(400, 'Credentials must not be sent in the query string.') }
-    }
+    const refused = this.refusedInQuery(request, CREDENTIAL_PARAMS, opsError(400, 'Credentials must not be sent in the query string.'))
+    if (refused) return refused
     if (!String(request.headers['content-type'] ?? '').includes('json')) {
       return { status: 415, body: opsError(415, 'Unsupported Media Type') }
     }

@@ -87,57 +87,23 @@ function generate(dir: string, names: string[]): TestPki {
       '',
     ].join('\n'),
   )
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3']
   const file = (name: string): string => `${base}-${name}`
-  openssl([
-    'req',
-    '-x509',
-    '-config',
-    config,
-    '-extensions',
-    'ca_ext',
-    ...ec,
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-subj',
-    '/O=vmw-token-action tests/CN=Test Private CA',
-  ])
-  openssl([
-    'req',
-    '-x509',
-    '-config',
-    config,
-    '-extensions',
-    'leaf_ext',
-    '-CA',
-    file('ca.pem'),
-    '-CAkey',
-    file('ca.key'),
-    ...ec,
-    '-keyout',
-    file('leaf.key'),
-    '-out',
-    file('leaf.pem'),
-    '-subj',
-    `/CN=${names[0]}`,
-  ])
-  openssl([
-    'req',
-    '-x509',
-    '-config',
-    config,
-    '-extensions',
-    'self_ext',
-    ...ec,
-    '-keyout',
-    file('self.key'),
-    '-out',
-    file('self.pem'),
-    '-subj',
-    `/CN=${names[0]}`,
-  ])
+  /** A new EC key (`name`.key) and its certificate (`name`.pem, the config's `extensions`, `subject`), self-signed unless `signer` gives -CA and -CAkey. */
+  const certify = (name: string, extensions: string, subject: string, signer: string[] = []): void =>
+    openssl([
+      'req',
+      '-x509',
+      '-config',
+      config,
+      '-extensions',
+      extensions,
+      ...signer,
+      ...['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3'],
+      ...['-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-subj', subject],
+    ])
+  certify('ca', 'ca_ext', '/O=vmw-token-action tests/CN=Test Private CA')
+  certify('leaf', 'leaf_ext', `/CN=${names[0]}`, ['-CA', file('ca.pem'), '-CAkey', file('ca.key')])
+  certify('self', 'self_ext', `/CN=${names[0]}`)
 
   const read = (name: string): string => readFileSync(file(name), 'utf8')
   return {

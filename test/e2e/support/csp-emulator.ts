@@ -90,8 +90,6 @@ export class CspEmulator extends EmulatorServer {
   readonly apiTokens = new Map<string, CspApiTokenInfo>()
   readonly apps = new Map<string, CspAppInfo>()
   readonly issued: CspIssued[] = []
-  /** Requests that carried a credential in the query string. */
-  readonly credentialsInUrl: RecordedRequest[] = []
   expiresIn: number
   refreshTokenMode: 'api-token' | 'new' | 'none'
   idToken: boolean
@@ -164,10 +162,12 @@ export class CspEmulator extends EmulatorServer {
   }
 
   private apiTokenGrant(request: RecordedRequest): Reply {
-    if (request.query.api_token || request.query.refresh_token) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: cspError(400, 'invalid_request: credentials must not be sent in the query string') }
-    }
+    const refused = this.refusedInQuery(
+      request,
+      ['api_token', 'refresh_token'],
+      cspError(400, 'invalid_request: credentials must not be sent in the query string'),
+    )
+    if (refused) return refused
     const token = request.form?.api_token ?? request.form?.refresh_token
     if (!token) return { status: 400, body: cspError(400, 'invalid_request: api_token is required') }
     const info = this.apiTokens.get(token)

@@ -185,6 +185,8 @@ export function sleep(ms: number): Promise<void> {
 
 export class EmulatorServer extends TcpServer<http.Server | https.Server> {
   readonly requests: RecordedRequest[] = []
+  /** Requests that carried a credential in the query string (refusedInQuery refused them). */
+  readonly credentialsInUrl: RecordedRequest[] = []
   routes: Route[]
   readonly pki: TestPki | undefined
   readonly tlsMode: 'ca' | 'self-signed' | 'none'
@@ -283,6 +285,14 @@ export class EmulatorServer extends TcpServer<http.Server | https.Server> {
   reset(): void {
     this.clearFaults()
     this.clearRequests()
+    this.credentialsInUrl.length = 0
+  }
+
+  /** A request whose query string has any of `names` (a credential in the URL): flagged in credentialsInUrl, answered 400 with `body`. */
+  protected refusedInQuery(request: RecordedRequest, names: readonly string[], body: unknown): Reply | undefined {
+    if (!names.some((name) => request.query[name] !== undefined)) return undefined
+    this.credentialsInUrl.push(request)
+    return { status: 400, body }
   }
 
   requestsTo(route: string): RecordedRequest[] {

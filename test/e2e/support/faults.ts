@@ -1,7 +1,8 @@
 /**
- * What the fault suites (test/e2e/faults-*.e2e.test.ts) share: a fresh provider emulator with
- * inputs that reach it, a job with debug lines on, the checks every fault case makes, and the
- * table-driven token-exchange case. Not a test file itself.
+ * What the fault suites (test/e2e/faults-*.e2e.test.ts and the providers' -faults files) share: a
+ * fresh provider emulator with inputs that reach it, a faulted job with debug lines on, the checks
+ * every fault case makes, and the table-driven token-exchange case (the cases themselves are
+ * described with fault-cases.ts). Not a test file itself.
  *
  * For every fault: the run ends the right way (success after retries, or a failed step whose
  * message names what happened and the number of tries); it ends within the bound that
@@ -11,7 +12,9 @@
  */
 import { expect } from 'vitest'
 import { CspEmulator } from './csp-emulator.ts'
-import type { Fault } from './emulator.ts'
+import type { EmulatorServer, Fault, RecordedRequest } from './emulator.ts'
+import { retryAfterOf, type ExchangeCase, type RevokeCase } from './fault-cases.ts'
+import { cspInputs, vcdInputs } from './inputs.ts'
 import { RUN_OVERHEAD_MS, expectPacing, requestBoundMs, triesText, type Pacing } from './pacing.ts'
 import { assertNoLeaks, containsPiece, runJob, type JobResult, type StepResult } from './runner.ts'
 import { using } from './tcp.ts'
@@ -19,8 +22,6 @@ import { VcdEmulator } from './vcd-emulator.ts'
 
 /** Every case is a few child processes that mostly wait: each fault file runs this many at once. */
 export const CONCURRENT_CASES = 8
-
-export const ALWAYS = Number.POSITIVE_INFINITY
 
 /**
  * timeout-seconds of a fault case. It bounds every request of the run, the healthy ones too (the
@@ -45,29 +46,28 @@ export interface Setup {
   issued(): string | undefined
 }
 
+/** The pacing of a case: its attempts, its timeout (default TIMEOUT_SECONDS), whether its failing tries are slow. */
+export function pacingOf(testCase: Pick<ExchangeCase, 'attempts' | 'timeoutSeconds' | 'slow'>): Pacing {
+  return { attempts: testCase.attempts, timeoutSeconds: testCase.timeoutSeconds ?? TIMEOUT_SECONDS, slow: testCase.slow }
+}
+
+/** The inputs that give a run the limits of `pacing`. */
+export function limitsOf(pacing: Pacing): Record<string, string> {
+  return { 'timeout-seconds': String(pacing.timeoutSeconds), 'max-attempts': String(pacing.attempts) }
+}
+
 export async function setUp(provider: ProviderName, pacing: Pacing, options: { names?: string[] } = {}): Promise<Setup> {
-  const limits = { 'timeout-seconds': String(pacing.timeoutSeconds), 'max-attempts': String(pacing.attempts) }
+  const limits = limitsOf(pacing)
+  const issued = (server: CspEmulator | VcdEmulator) => () => server.issued.at(-1)?.access_token
   if (provider === 'csp') {
     const server = await new CspEmulator(options).start()
-    return {
-      provider,
-      server,
-      route: 'api-token',
-      credential: server.apiToken,
-      // The expiry lookup has its own tests (faults-lookups); here it would only add a request.
-      inputs: { url: server.url, 'ca-certificate': server.ca, 'api-token': server.apiToken, 'expiry-warning-days': '0', ...limits },
-      issued: () => server.issued.at(-1)?.access_token,
-    }
+    // The expiry lookup has its own tests (faults-lookups); here it would only add a request.
+    const inputs = cspInputs(server, limits)
+    return { provider, server, route: 'api-token', credential: server.apiToken, inputs, issued: issued(server) }
   }
   const server = await new VcdEmulator(options).start()
-  return {
-    provider,
-    server,
-    route: 'token',
-    credential: server.providerToken,
-    inputs: { provider: 'vcd', url: server.url, 'ca-certificate': server.ca, 'api-token': server.providerToken, ...limits },
-    issued: () => server.issued.at(-1)?.access_token,
-  }
+  const inputs = vcdInputs(server, server.providerToken, limits)
+  return { provider, server, route: 'token', credential: server.providerToken, inputs, issued: issued(server) }
 }
 
 /** Both steps of a job, debug lines shown (so that the leak scan covers them too). */
@@ -114,72 +114,75 @@ export function expectMessagesClean(step: StepResult, secrets: (string | null | 
   }
 }
 
-export const retryAfterOf = (fault: Fault): string | undefined => fault.headers?.['retry-after']
+/**
+ * A fault case's job: `fault` on the emulator's `route` (pacing learns its Retry-After; none: a
+ * fault elsewhere, such as a proxy's), both steps with debug lines on, then the leak scan of both
+ * and no piece of a credential in the raw messages of either. The caller closes the server
+ * (tcp.ts: using).
+ */
+export async function faultedJob(
+  server: EmulatorServer,
+  route: string,
+  fault: Fault | undefined,
+  pacing: Pacing,
+  inputs: Record<string, string>,
+  env?: Record<string, string>,
+): Promise<JobResult> {
+  pacing.retryAfter = fault && retryAfterOf(fault)
+  if (fault) server.fault(route, fault)
+  const result = await job(inputs, env)
+  assertNoLeaks(result, server.secrets())
+  expectMessagesClean(result.main, server.secrets())
+  expectMessagesClean(result.post!, server.secrets())
+  return result
+}
 
-/** A canned status answer `times` times (ALWAYS: every time), with headers. */
-export const status =
-  (code: number, times: number, headers?: Record<string, string>): (() => Fault) =>
-  () => ({ status: code, times, headers })
+/**
+ * A fault case on a fresh emulator (`start`), closed afterwards: faultedJob with inputs that reach it
+ * (`inputs`, given the case's limits), then the case's own checks.
+ */
+export async function faultCase<S extends EmulatorServer>(
+  start: () => Promise<S>,
+  route: string,
+  testCase: Pick<ExchangeCase, 'fault' | 'attempts' | 'timeoutSeconds' | 'slow'>,
+  inputs: (server: S, limits: Record<string, string>) => Record<string, string>,
+  check: (server: S, result: JobResult, pacing: Pacing) => void | Promise<void>,
+): Promise<void> {
+  const pacing = pacingOf(testCase)
+  const server = await start()
+  await using([server], async () => {
+    const result = await faultedJob(server, route, testCase.fault(), pacing, inputs(server, limitsOf(pacing)))
+    await check(server, result, pacing)
+  })
+}
 
-/** `Retry-After` headers: seconds, or an HTTP date this far ahead when the fault is made. */
-export const retryAfter = (seconds: string): Record<string, string> => ({ 'retry-after': seconds })
-export const retryAfterDate = (aheadMs: number): Record<string, string> => ({
-  'retry-after': new Date(Date.now() + aheadMs).toUTCString(),
-})
+/**
+ * The tries a route received: `count` of them (when given), paced as the backoff allows by the
+ * action's own account of them (`account`: the step's lines for these tries, default all of
+ * `step`), and `step` within the bound its inputs imply.
+ */
+export function expectPaced(
+  tries: RecordedRequest[],
+  pacing: Pacing,
+  step: StepResult,
+  options: { count?: number; account?: StepResult } = {},
+): void {
+  if (options.count !== undefined) expect(tries.length, `requests to ${tries[0]?.path}\n${logOf(step)}`).toBe(options.count)
+  expectPacing(tries, pacing, options.account ?? step)
+  expectWithinBound(step, pacing, tries[0]?.time)
+}
 
 // ---------------------------------------------------------------------------------------------
 // The token exchange, for both providers, as a table of cases.
 
-export interface ExchangeCase {
-  name: string
-  fault: () => Fault
-  attempts: number
-  /** Default TIMEOUT_SECONDS. */
-  timeoutSeconds?: number
-  /** Requests the exchange route must have received. */
-  tries: number
-  ok: boolean
-  /** What the failure message must name. */
-  error?: RegExp[]
-  /** The failure message counts the tries (every answer that was retried or refused). */
-  countsTries?: boolean
-  /** Each failing try lasts its whole timeout. */
-  slow?: boolean
-  /** A failing case in which the action did receive an access token (and must not leave it alive). */
-  receivesToken?: boolean
-  /** Checks on a successful step besides the standard ones. */
-  then?: (step: StepResult) => void
-}
-
-type CaseOptions = Omit<ExchangeCase, 'name' | 'fault' | 'ok'>
-
-/** A case the run survives: success after `tries` tries. */
-export function succeeds(name: string, fault: () => Fault, options: CaseOptions): ExchangeCase {
-  return { name, fault, ok: true, ...options }
-}
-
-/** A case the run fails, with a message that names `error` and (unless said otherwise) counts the tries. */
-export function fails(name: string, fault: () => Fault, options: CaseOptions & { error: RegExp[] }): ExchangeCase {
-  return { name, fault, ok: false, countsTries: true, ...options }
-}
-
 export async function exchangeCase(provider: ProviderName, testCase: ExchangeCase): Promise<void> {
-  const timeoutSeconds = testCase.timeoutSeconds ?? TIMEOUT_SECONDS
-  const pacing: Pacing = { attempts: testCase.attempts, timeoutSeconds, slow: testCase.slow }
+  const pacing = pacingOf(testCase)
   const setup = await setUp(provider, pacing)
   const { server } = setup
   await using([server], async () => {
-    const fault = testCase.fault()
-    pacing.retryAfter = retryAfterOf(fault)
-    server.fault(setup.route, fault)
-    const result = await job(setup.inputs)
-    assertNoLeaks(result, server.secrets())
-    expectMessagesClean(result.main, server.secrets())
-
+    const result = await faultedJob(server, setup.route, testCase.fault(), pacing, setup.inputs)
     const tries = server.requestsTo(setup.route)
-    expect(tries.length, `${setup.route} requests\n${logOf(result)}`).toBe(testCase.tries)
-    expectPacing(tries, pacing, result.main)
-    expectWithinBound(result.main, pacing, tries[0]?.time)
+    expectPaced(tries, pacing, result.main, { count: testCase.tries })
     // Every try carried the credential in the body, never in the URL.
     for (const request of tries) {
       expect(request.form?.api_token ?? request.form?.refresh_token).toBe(setup.credential)
@@ -230,41 +233,6 @@ export async function exchangeCase(provider: ProviderName, testCase: ExchangeCas
 
 // ---------------------------------------------------------------------------------------------
 // The post step's revoke (a logout, a release), as a table of cases.
-
-export interface RevokeCase {
-  name: string
-  fault: () => Fault
-  attempts: number
-  /** Default TIMEOUT_SECONDS. */
-  timeoutSeconds?: number
-  /** Requests the revoke route must have received. */
-  tries: number
-  /** The post step counts the token as revoked (no warning). */
-  revoked: boolean
-  /** The token really ended (false when a canned 401/404 stood in for the revoke). */
-  ended?: boolean
-  warning?: RegExp[]
-  slow?: boolean
-}
-
-type RevokeOptions = Pick<RevokeCase, 'attempts' | 'tries' | 'slow' | 'ended'>
-
-/** The revoke succeeded (after retries), or the token was already gone. */
-export const revoked = (name: string, fault: () => Fault, options: RevokeOptions): RevokeCase => ({
-  name,
-  fault,
-  revoked: true,
-  ...options,
-})
-
-/** The revoke failed: one warning naming `warning`, the token left alive. */
-export const warns = (name: string, fault: () => Fault, warning: RegExp[], options: RevokeOptions): RevokeCase => ({
-  name,
-  fault,
-  revoked: false,
-  warning,
-  ...options,
-})
 
 /** The post step's one warning for a failed revoke: it counts the tries and names what the case expects. */
 export function expectRevokeWarning(post: StepResult, testCase: RevokeCase): string {

@@ -138,7 +138,6 @@ export class SddcManagerEmulator extends EmulatorServer {
   readonly apiKeys = new Map<string, string>()
   readonly issued: SddcIssued[] = []
   readonly refreshTokens = new Map<string, SddcRefreshToken>()
-  readonly credentialsInUrl: RecordedRequest[] = []
   readonly domains: Record<string, unknown>[]
   readonly tasks: SddcTask[] = []
   readonly rotations: { spec: Record<string, unknown>; taskId: string }[] = []
@@ -195,9 +194,7 @@ export class SddcManagerEmulator extends EmulatorServer {
 
   /** Back to the options it was made with, without faults, recorded requests or lockouts (for afterEach). */
   override reset(): void {
-    this.clearFaults()
-    this.clearRequests()
-    this.credentialsInUrl.length = 0
+    super.reset()
     for (const name of this.users.keys()) this.unlock(name)
     this.applyOptions()
   }
@@ -239,10 +236,8 @@ export class SddcManagerEmulator extends EmulatorServer {
   }
 
   private createTokens(request: RecordedRequest): Reply {
-    if (CREDENTIAL_PARAMS.some((name) => request.query[name] !== undefined)) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: sddcError(400, 'Credentials must not be sent in the query string.') }
-    }
+    const refused = this.refusedInQuery(request, CREDENTIAL_PARAMS, sddcError(400, 'Credentials must not be sent in the query string.'))
+    if (refused) return refused
     const spec = request.json as { username?: unknown; password?: unknown; apiKey?: unknown } | undefined
     const byKey = typeof spec?.apiKey === 'string' && spec.apiKey !== ''
     const byPassword = typeof spec?.username === 'string' && typeof spec.password === 'string'

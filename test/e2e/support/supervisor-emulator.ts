@@ -82,7 +82,6 @@ export class SupervisorEmulator extends EmulatorServer {
   readonly users = new Map<string, { password: string; namespaces: string[] }>()
   readonly sessions = new Map<string, SupervisorSession>()
   readonly issued: string[] = []
-  readonly credentialsInUrl: RecordedRequest[] = []
   readonly kube: KubernetesApi
   tokenLifetime: number
   wrongCredentialsStatus: 401 | 403
@@ -159,10 +158,8 @@ export class SupervisorEmulator extends EmulatorServer {
   }
 
   private login(request: RecordedRequest): Reply {
-    if (CREDENTIAL_PARAMS.some((name) => request.query[name] !== undefined)) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: { message: 'Credentials are not accepted in the query string' } }
-    }
+    const refused = this.refusedInQuery(request, CREDENTIAL_PARAMS, { message: 'Credentials are not accepted in the query string' })
+    if (refused) return refused
     const [user, password] = parseBasic(request.headers.authorization) ?? []
     const account = user === undefined ? undefined : this.users.get(user)
     if (!account || account.password !== password) {

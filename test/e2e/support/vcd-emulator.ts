@@ -114,7 +114,6 @@ export class VcdEmulator extends EmulatorServer {
   readonly tokens = new Map<string, VcdTokenInfo>()
   readonly sessions = new Map<string, VcdSession>()
   readonly issued: VcdIssued[] = []
-  readonly credentialsInUrl: RecordedRequest[] = []
   /** Announced versions, in the order sent; `deprecated` marks the old ones. */
   readonly versions: { version: string; deprecated: boolean }[]
   readonly orgIds = new Map<string, string>()
@@ -233,10 +232,12 @@ export class VcdEmulator extends EmulatorServer {
   }
 
   protected token(request: RecordedRequest, org: string): Reply {
-    if (request.query.refresh_token || request.query.api_token) {
-      this.credentialsInUrl.push(request)
-      return { status: 400, body: vcdError(400, 'Credentials must not be sent in the URL', 'BAD_REQUEST') }
-    }
+    const refused = this.refusedInQuery(
+      request,
+      ['refresh_token', 'api_token'],
+      vcdError(400, 'Credentials must not be sent in the URL', 'BAD_REQUEST'),
+    )
+    if (refused) return refused
     const tenant = org !== 'System'
     if (tenant && !this.tenantOrgs.some((name) => this.sameOrg(name, org))) {
       return { status: 401, body: vcdError(401, 'Unauthorized', 'UNAUTHORIZED') }

@@ -141,7 +141,6 @@ export class VcenterEmulator extends EmulatorServer {
   readonly password = `pw-${randomToken(24)}`
   readonly users = new Map<string, string>()
   readonly sessions = new Map<string, VcenterSession>()
-  readonly credentialsInUrl: RecordedRequest[] = []
   readonly tagAttachments: VcenterTagAttachment[] = []
   readonly vms: VcenterVm[] = [
     { vm: 'vm-42', name: 'ci-runner-01', power_state: 'POWERED_ON', cpu_count: 2, memory_size_MiB: 4096 },
@@ -209,9 +208,7 @@ export class VcenterEmulator extends EmulatorServer {
 
   /** Back to the options it was made with: no faults, requests, sessions or attachments (for afterEach). */
   override reset(): void {
-    this.clearFaults()
-    this.clearRequests()
-    this.credentialsInUrl.length = 0
+    super.reset()
     this.sessions.clear()
     this.tagAttachments.length = 0
     this.applyOptions()

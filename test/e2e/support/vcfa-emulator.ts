@@ -123,6 +123,8 @@ export class VcfaEmulator extends VcdEmulator {
   readonly vmAppsOrg: string
   readonly vmAppsToken: string
   readonly tokenForms: Set<VcfaTokenForm>
+  /** The token path forms it was started with, which reset() serves again. */
+  private readonly servedTokenForms: VcfaTokenForm[]
   tokenRotation: 'service-accounts' | 'api-tokens'
   refreshTokenNull: boolean
   vmAppsSessionStatus: 200 | 403 | 404
@@ -154,6 +156,7 @@ export class VcfaEmulator extends VcdEmulator {
     this.vmAppsOrgs = vmAppsOrgs
     this.vmAppsOrg = vmAppsOrgs[0]
     this.tokenForms = new Set(options.tokenForms ?? ['tm', 'root'])
+    this.servedTokenForms = [...this.tokenForms]
     this.tokenRotation = options.tokenRotation ?? 'service-accounts'
     this.refreshTokenNull = options.refreshTokenNull ?? false
     this.vmAppsSessionStatus = options.vmAppsSessionStatus ?? 404
@@ -199,6 +202,14 @@ export class VcfaEmulator extends VcdEmulator {
             // Other names, another CA (makeCerts caches one PKI per set of names).
             names: endpoints === 'server-other-ca' ? [...(options.names ?? []), 'supervisor.vcfa.example.test'] : options.names,
           })
+  }
+
+  /** Clean for the next test: no faults, no recorded requests, the token path forms it started with, whole token answers. */
+  override reset(): void {
+    super.reset()
+    this.tokenForms.clear()
+    for (const form of this.servedTokenForms) this.tokenForms.add(form)
+    this.cutTokenAnswers = 0
   }
 
   override async start(): Promise<this> {
