@@ -229,7 +229,9 @@ describe('createHttp: network failures', () => {
     nock(ORIGIN)
       .get('/x')
       .times(tries)
-      .replyWithError(Object.assign(networkError('ERR_PROXY_TUNNEL', `Failed to establish tunnel: HTTP ${status}`), { statusCode: Number(status) }))
+      .replyWithError(
+        Object.assign(networkError('ERR_PROXY_TUNNEL', `Failed to establish tunnel: HTTP ${status}`), { statusCode: Number(status) }),
+      )
     nock(ORIGIN).get('/x').optionally().reply(200)
     const { send } = client({ maxAttempts: 2 })
     const error = await rejectionOf(send({ method: 'GET', url: `${ORIGIN}/x`, purpose: 'p' }))
