@@ -133,7 +133,7 @@ const CASES: Case[] = [
     attempts: 2,
     tries: 2,
     slow: true,
-    post: /^Could not revoke the access token: SDDC Manager refresh token revocation at .* failed: no complete answer within 2 s \(timeout-seconds\) \(2 tries\)\. The access token stays valid until it expires at /,
+    post: /^Could not revoke: SDDC Manager refresh token revocation at .* failed: no complete answer within 2 s \(timeout-seconds\) \(2 tries\)\. The access token stays valid until it expires at /,
   },
 ]
 

@@ -137,7 +137,7 @@ describe('SDDC Manager post step: failures are warnings', () => {
     expect(result.post!.warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          '^Could not revoke the access token: SDDC Manager refresh token revocation failed: HTTP 500 Internal Server Error.* \\(2 tries\\)\\. ' +
+          '^Could not revoke: SDDC Manager refresh token revocation failed: HTTP 500 Internal Server Error.* \\(2 tries\\)\\. ' +
             `SDDC Manager is busy or unavailable; try again later, or raise max-attempts / timeout-seconds\\. The access token stays valid until it expires at ${result.main.outputs['expires-at']}\\.$`,
         ),
       ),

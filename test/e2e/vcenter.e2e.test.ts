@@ -161,7 +161,7 @@ describe('vCenter: the session', () => {
     expect(job.post!.exitCode).toBe(0)
     expect(job.post!.warnings).toHaveLength(1)
     expect(job.post!.warnings[0]).toMatch(
-      /^Could not revoke the access token: vCenter logout failed: HTTP 500 .*\(2 tries\)\. .*The access token stays valid until the server ends it \(it has no fixed lifetime\)\.$/,
+      /^Could not revoke: vCenter logout failed: HTTP 500 .*\(2 tries\)\. .*The access token stays valid until the server ends it \(it has no fixed lifetime\)\.$/,
     )
     expect(vc.requestsTo('api-session-delete')).toHaveLength(2)
   })

@@ -109,7 +109,7 @@ describe('VCF Automation orgs', () => {
     expect(job.post!.exitCode).toBe(0)
     expect(job.post!.warnings).toHaveLength(1)
     expect(job.post!.warnings[0]).toMatch(
-      /^Could not revoke the access token: VCF Automation logout failed: HTTP 404 .*its lookup in the main step was refused too/,
+      /^Could not revoke: VCF Automation logout failed: HTTP 404 .*its lookup in the main step was refused too/,
     )
     expect(job.post!.warnings[0]).toMatch(/revoke: false skips the logout\. The access token stays valid until it expires at \S+Z\.$/)
     // Truthful: the session was not ended.

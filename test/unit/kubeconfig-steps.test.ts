@@ -238,9 +238,7 @@ describe('post: the kubeconfig is deleted whatever else happens', () => {
     expect(existsSync(path)).toBe(false)
     expect(logouts).toHaveLength(1)
     expect(core.messages('info')).toEqual([`Deleted the kubeconfig ${path}.`])
-    expect(core.messages('warning')).toEqual([
-      expect.stringMatching(/^Could not revoke the access token: VCF Automation logout failed: HTTP 500/),
-    ])
+    expect(core.messages('warning')).toEqual([expect.stringMatching(/^Could not revoke: VCF Automation logout failed: HTTP 500/)])
     expect(core.messages('setFailed')).toEqual([])
   })
 

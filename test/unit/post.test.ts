@@ -152,7 +152,7 @@ describe('post', () => {
     await post(core, NOW)
     neverFails(core)
     const [warning] = core.messages('warning')
-    expect(warning).toMatch(/^Could not revoke the access token: Cloud Director logout failed: HTTP 500/)
+    expect(warning).toMatch(/^Could not revoke: Cloud Director logout failed: HTTP 500/)
     expect(warning).toContain('session *** could not be deleted')
     expect(warning).toContain(`stays valid until it expires at ${LATER}`)
     // The summary quotes the same line, redacted the same way, its Markdown shown as text.
@@ -168,7 +168,7 @@ describe('post', () => {
     await post(core, NOW)
     neverFails(core)
     expect(core.messages('warning')).toEqual([
-      'Could not revoke the access token: Cloud Director logout at vcd.example.com failed: connection refused (1 try). The access token stays valid until it expires at 2030-01-01T13:00:00.000Z.',
+      'Could not revoke: Cloud Director logout at vcd.example.com failed: connection refused (1 try). The access token stays valid until it expires at 2030-01-01T13:00:00.000Z.',
     ])
   })
 
@@ -239,7 +239,7 @@ describe('post', () => {
     await post(core, NOW)
     expect(seen).toEqual([])
     neverFails(core)
-    expect(core.messages('warning')[0]).toMatch(/^Could not revoke the access token: Input 'ca-certificate': .*looks like a file path/)
+    expect(core.messages('warning')[0]).toMatch(/^Could not revoke: Input 'ca-certificate': .*looks like a file path/)
   })
 
   it('does not read ca-certificate when there is nothing to revoke', async () => {

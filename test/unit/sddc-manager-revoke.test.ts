@@ -194,7 +194,7 @@ describe('sddc-manager: main and post steps', () => {
     await post(postCore, Date.parse('2030-01-01T12:00:00.000Z'))
     expect(postCore.messages('setFailed')).toEqual([])
     expect(postCore.messages('warning')).toEqual([
-      'Could not revoke the access token: SDDC Manager refresh token revocation failed: HTTP 403 Forbidden: Refresh token *** is not yours. (1 try). ' +
+      'Could not revoke: SDDC Manager refresh token revocation failed: HTTP 403 Forbidden: Refresh token *** is not yours. (1 try). ' +
         `The access token stays valid until it expires at ${EXPIRES_AT}.`,
     ])
     expectMaskedBeforeUse(postCore, [id])
