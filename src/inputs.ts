@@ -46,7 +46,7 @@ const CREDENTIAL_INPUT_MEANING: Record<string, string> = {
 export async function readInputs(core: Pick<ActionCore, 'getInput'>, secrets: Secrets): Promise<{ config: Config; provider: Provider }> {
   const given: Record<string, string> = {}
   for (const input of SECRET_INPUTS) {
-    given[input] = core.getInput(input)
+    given[input] = input === 'password' ? passwordAsGiven(core.getInput(input, { trimWhitespace: false })) : core.getInput(input)
     secrets.mask(given[input])
   }
 
@@ -174,6 +174,18 @@ function checkUsername(value: string): void {
       `${quoteValue(value)} is not a user name: printable characters on one line, no colon, at most 256 (e.g. user@vsphere.local or DOMAIN\\user).`,
     )
   }
+}
+
+/**
+ * A password is sent as given: a space at either end may be part of it. Only the line breaks a
+ * secret stored from a file or `echo` ends with are dropped (no password holds one).
+ */
+function passwordAsGiven(raw: string): string {
+  let end = raw.length
+  while (end > 0 && (raw[end - 1] === '\n' || raw[end - 1] === '\r')) end--
+  let start = 0
+  while (start < end && (raw[start] === '\n' || raw[start] === '\r')) start++
+  return raw.slice(start, end)
 }
 
 /** Any characters a password may hold, on one line; never echoed. */

@@ -440,6 +440,17 @@ describe('readInputs: vcenter', () => {
     expect(masked[0]).toBe(password)
   })
 
+  it.each([
+    ['spaces at either end, which may be part of it', ` ${password} `, ` ${password} `],
+    ['a line break a stored secret ends with', `${password}\n`, password],
+    ['line breaks at both ends, spaces inside them kept', `\r\n ${password}\r\n`, ` ${password}`],
+  ])('keeps the password as given: %s', async (_, given, sent) => {
+    const { config, masked } = await read(vc({ url: 'https://vcenter.example.com', password: given }))
+    expect(config?.credential).toEqual({ kind: 'password', username: 'ci-bot@vsphere.local', password: sent })
+    // Masked without its spaces, which hides the password in any form it is printed.
+    expect(masked[0]).toBe(password)
+  })
+
   it('requires url and both credential inputs; refuses org, auth-source and api-token', async () => {
     const url = 'https://vcenter.example.com'
     expect((await failure(vc({}))).message).toBe(`Input 'url': is required for provider vcenter: the VMware vCenter address, e.g. ${url}.`)
