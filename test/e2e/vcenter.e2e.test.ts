@@ -143,6 +143,18 @@ describe('vCenter: the session', () => {
     expect(vc.isAlive(job.main.outputs['access-token'])).toBe(true)
   })
 
+  it('a password with spaces at its ends is sent as given; only the line break a stored secret ends with is dropped', async () => {
+    const user = { username: 'spaced@vsphere.local', password: ` pw ${vc.password.slice(3)} ` }
+    vc.addUser(user.username, user.password)
+    const job = await runJob({ inputs: flows.reaching(vc, { provider: 'vcenter', ...user, password: `${user.password}\n` }) })
+    flows.scan(vc, job, [user.password.trim()])
+    expect(job.main.exitCode, job.main.log.join('\n')).toBe(0)
+    expect(job.main.outputs.subject).toBe(user.username)
+    expect(vc.requestsTo('api-session-create').map((request) => request.headers.authorization)).toEqual([
+      `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`,
+    ])
+  })
+
   it('a session the server ended before the post step (idle timeout): already gone, no warning', async () => {
     const main = await runStep({ inputs: inputs(vc) })
     vc.expireSession(main.outputs['access-token'])
