@@ -266,15 +266,9 @@ function parseUrl(provider: Provider, raw: string): { baseUrl: string; orgFromUr
   return provider.resolveUrl(url)
 }
 
+/** The org input, or else the one the address names (resolveUrl checked it and blames the url). */
 function parseOrg(provider: Provider, raw: string, fromUrl: string): string {
-  if (raw || !fromUrl) return provider.parseOrg(raw)
-  try {
-    return provider.parseOrg(fromUrl)
-  } catch (error) {
-    // The user never typed org: blame the address it came from.
-    if (error instanceof InputError) throw new InputError('url', `names an organization that is not valid: it ${error.detail}`)
-    throw error
-  }
+  return raw ? provider.parseOrg(raw) : fromUrl
 }
 
 /** kube-namespace, for a provider that writes kubeconfigs and with kubeconfig: true only. */

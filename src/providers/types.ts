@@ -50,7 +50,7 @@ export interface RevokeContext {
 export interface ResolvedUrl {
   /** The root of the provider's paths. */
   baseUrl: string
-  /** An org the address names ('' for none): used when the org input is empty. */
+  /** An org the address names ('' for none), checked as parseOrg checks the org input (a bad one throws InputError naming 'url'): used when the org input is empty. */
   orgFromUrl: string
 }
 

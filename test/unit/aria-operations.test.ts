@@ -320,6 +320,15 @@ describe('aria-operations: inputs', () => {
     expect(await ok(ops({ url }))).toMatchObject({ provider: 'aria-operations', baseUrl, org: '', authSource: '' })
   })
 
+  it.each([
+    ['a line break', 'Corp\nLDAP'],
+    ['over 256 characters', 'x'.repeat(257)],
+  ])('refuses an auth-source with %s, naming it', async (_, source) => {
+    const error = await failure(ops({ 'auth-source': source }))
+    expect(error.input).toBe('auth-source')
+    expect(error.message).toMatch(/is not an identity source name: printable characters on one line, at most 256\.$/)
+  })
+
   it('takes auth-source with the password, refuses org and api-token, and requires both username and password', async () => {
     expect((await ok(ops({ 'auth-source': 'Corp LDAP' }))).authSource).toBe('Corp LDAP')
     expect((await failure(ops({ org: 'acme' }))).message).toBe(
