@@ -58,7 +58,7 @@ export const ariaOperations: Provider<'password'> = {
   parseOrg: refuseOrg('aria-operations', 'Aria Operations has no organizations.'),
 
   async exchange(context) {
-    const { config, send, secrets, log } = context
+    const { config, secrets, issued } = context
     const { username } = config.credential
     const purpose = `${TITLE} token request for ${username}`
     // Schema username-password {username, password, authSource?}: authSource left out for local
@@ -69,26 +69,17 @@ export const ariaOperations: Provider<'password'> = {
     if (!isSuccess(response)) throw rejection(TITLE, purpose, response, acquireAdvice(response.status))
 
     const token = maskIssuedToken(response, secrets)
-    try {
-      const lifetime = readAnswer(response, token, `${TITLE} (${new URL(config.baseUrl).host})`)
-      return {
-        accessToken: lifetime.token,
-        tokenType: TOKEN_SCHEME,
-        expiresIn: lifetime.seconds,
-        org: '',
-        subject: username,
-        summaryRows: [['Lifetime', 'extended by use: to 6 hours after the last API call']],
-        notices: lifetime.notice ? [lifetime.notice] : [],
-      }
-    } catch (error) {
-      // The post step will not know of a token the step refused: release it now.
-      if (token) {
-        const line = await release(send, config.baseUrl, token, 1)
-          .then(releasedLine)
-          .catch((failure: Error) => `not released: ${failure.message}`)
-        log.debug(`the token of the failed step: ${line}`)
-      }
-      throw error
+    // From here on, a failed step releases the token.
+    if (token) issued({ accessToken: token })
+    const lifetime = readAnswer(response, token, `${TITLE} (${new URL(config.baseUrl).host})`)
+    return {
+      accessToken: lifetime.token,
+      tokenType: TOKEN_SCHEME,
+      expiresIn: lifetime.seconds,
+      org: '',
+      subject: username,
+      summaryRows: [['Lifetime', 'extended by use: to 6 hours after the last API call']],
+      notices: lifetime.notice ? [lifetime.notice] : [],
     }
   },
 
@@ -138,19 +129,13 @@ function readAnswer(response: HttpResponse, token: string | undefined, who: stri
  * OpsToken scheme would answer: the legacy scheme is tried once, so that such a build releases the
  * token too, and a second 401 means it really is gone.
  */
-async function release(
-  send: Send,
-  baseUrl: string,
-  token: string,
-  attempts?: number,
-): Promise<{ response: HttpResponse; legacy: boolean }> {
+async function release(send: Send, baseUrl: string, token: string): Promise<{ response: HttpResponse; legacy: boolean }> {
   const post = (scheme: string) =>
     send({
       method: 'POST',
       url: baseUrl + RELEASE_PATH,
       headers: { ...JSON_HEADERS, Authorization: `${scheme} ${token}` },
       purpose: `${TITLE} token release`,
-      attempts,
     })
   const response = await post(TOKEN_SCHEME)
   if (response.status !== 401) return { response, legacy: false }

@@ -231,7 +231,7 @@ function nameOf(value: unknown): string | undefined {
 }
 
 /** Logout revokes the access token; servers before API 36.0 only know the legacy /api/session. */
-function logOut(send: Send, baseUrl: string, accessToken: string, version: string, who: string, attempts?: number): Promise<HttpResponse> {
+function logOut(send: Send, baseUrl: string, accessToken: string, version: string, who: string): Promise<HttpResponse> {
   const modern = majorOf(version) >= LOGOUT_API
   return send({
     method: 'DELETE',
@@ -241,7 +241,6 @@ function logOut(send: Send, baseUrl: string, accessToken: string, version: strin
       Authorization: `Bearer ${accessToken}`,
     },
     purpose: `${who} logout`,
-    attempts,
   })
 }
 
@@ -269,30 +268,6 @@ export async function revokeSession(
   throw rejection(who, `${who} logout`, response, '', readCloudDirectorError)
 }
 
-/**
- * Ends the session of a step that fails after the exchange: the post step will have no token to
- * revoke, and the session would otherwise live for its whole lifetime. One try, never throws.
- */
-async function endSessionOfFailedStep(
-  send: Send,
-  baseUrl: string,
-  accessToken: string,
-  version: string,
-  who: string,
-  debug: (line: string) => void,
-): Promise<void> {
-  try {
-    const response = await logOut(send, baseUrl, accessToken, version || FALLBACK_LOGOUT_VERSION, who, 1)
-    debug(
-      isSuccess(response)
-        ? `logged out the session of the failed step (HTTP ${response.status})`
-        : `could not log out the session of the failed step: ${responseReason(response, readCloudDirectorError)}`,
-    )
-  } catch (error) {
-    debug(`could not log out the session of the failed step: ${(error as Error).message}`)
-  }
-}
-
 /** Hands a rotated refresh token on, unless the server merely echoed the one it was given. */
 function rotationHandler(given: string, publish: (token: string) => void): (token: string) => void {
   return (token) => {
@@ -314,7 +289,7 @@ export interface ExchangeSteps {
   requestToken(form: string, purpose: string): Promise<HttpResponse>
   /** An error of its own for a refused exchange, before the shared ones; `versions` settles with the version lookup. */
   ownRefusal?(response: HttpResponse, versions: Promise<VersionsOutcome>): Promise<Error | undefined>
-  /** What follows a good token answer and version. A throw ends the new session (endSessionOfFailedStep). */
+  /** What follows a good token answer and version. A throw ends the new session (the core's issued rule). */
   finish(token: TokenAnswer, apiVersion: string): Promise<Findings>
 }
 
@@ -331,11 +306,11 @@ export interface Findings {
 /**
  * The exchange both products share: the version lookup starts first and costs no time beside the
  * token request; a rotated refresh token is published (readTokenAnswer) before the version or
- * anything in `finish` can fail the step; and a step that fails after the exchange logs the new
- * session out at once, since the post step will have no token to revoke.
+ * anything in `finish` can fail the step; and the new session is reported (issued) before any check
+ * that can, so that a step failing after the exchange logs it out.
  */
 export async function exchangeBesideVersions(
-  { config, send, secrets, log, publishRefreshToken }: ExchangeContext<CredentialOf<'api-token'>>,
+  { config, send, secrets, publishRefreshToken, issued }: ExchangeContext<CredentialOf<'api-token'>>,
   steps: ExchangeSteps,
 ): Promise<TokenResult> {
   const given = config.credential.token
@@ -364,31 +339,26 @@ export async function exchangeBesideVersions(
     throw error
   }
 
-  // Only for ending the session should a check below fail; readTokenAnswer masks it first.
-  const issued = jsonObject(response.body)?.access_token
-  let apiVersion = ''
-  try {
-    const token = readTokenAnswer(response, secrets, `${who} (${host})`, rotationHandler(given, publishRefreshToken))
-    const outcome = await versions
-    if ('error' in outcome) throw outcome.error
-    apiVersion = outcome.version
-    const found = await steps.finish(token, apiVersion)
-    return {
-      accessToken: token.accessToken,
-      tokenType: token.tokenType,
-      expiresIn: token.expiresIn,
-      org: found.org ?? (config.org || 'System'),
-      subject: found.subject,
-      outputs: { 'api-version': apiVersion },
-      summaryRows: [['API version', apiVersion]],
-      ...(found.notices ? { notices: found.notices } : {}),
-      revokeData: { apiVersion, ...found.revokeData },
-    }
-  } catch (error) {
-    if (typeof issued === 'string' && issued) {
-      await endSessionOfFailedStep(send, config.baseUrl, issued, apiVersion, who, log.debug)
-    }
-    throw error
+  // From here on, a failed step logs the new session out: with the fallback logout version until
+  // the lookup gives the server's, even when a check of the answer below is what fails.
+  const raw = jsonObject(response.body)?.access_token
+  if (typeof raw === 'string' && raw) issued({ accessToken: raw })
+  const token = readTokenAnswer(response, secrets, `${who} (${host})`, rotationHandler(given, publishRefreshToken))
+  const outcome = await versions
+  if ('error' in outcome) throw outcome.error
+  const apiVersion = outcome.version
+  issued({ accessToken: token.accessToken, revokeData: { apiVersion } })
+  const found = await steps.finish(token, apiVersion)
+  return {
+    accessToken: token.accessToken,
+    tokenType: token.tokenType,
+    expiresIn: token.expiresIn,
+    org: found.org ?? (config.org || 'System'),
+    subject: found.subject,
+    outputs: { 'api-version': apiVersion },
+    summaryRows: [['API version', apiVersion]],
+    ...(found.notices ? { notices: found.notices } : {}),
+    revokeData: { apiVersion, ...found.revokeData },
   }
 }
 

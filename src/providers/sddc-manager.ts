@@ -59,7 +59,7 @@ export const sddcManager: Provider<'password' | 'api-token'> = {
 
   parseOrg: refuseOrg('sddc-manager', 'SDDC Manager has no organizations.'),
 
-  async exchange({ config, send, secrets, log }) {
+  async exchange({ config, send, secrets, issued }) {
     const { credential } = config
     const purpose = `${TITLE} token request`
     // Credentials in the JSON body only. A refusal (4xx) is never retried: SDDC Manager users are
@@ -76,32 +76,21 @@ export const sddcManager: Provider<'password' | 'api-token'> = {
     if (!isSuccess(response)) throw rejection(TITLE, purpose, response, refusalAdvice(response.status, credential), readSddcError)
 
     const pair = readTokenPair(response, secrets, `${TITLE} (${new URL(config.baseUrl).host})`)
-    try {
-      const claims = readJwtClaims(pair.accessToken)
-      const lifetime = jwtLifetime(claims, { who: TITLE, hours: DOCUMENTED_LIFETIME_SECONDS / 3600, clock: "the appliance's clock" })
-      return {
-        accessToken: pair.accessToken,
-        tokenType: 'Bearer',
-        expiresIn: lifetime.seconds,
-        org: '',
-        // The guide's token has sub = the user name; what an API key's token holds is not documented.
-        subject: credential.kind === 'password' ? credential.username : (stringClaim(claims, 'sub') ?? ''),
-        summaryRows: [['Revoke covers', 'the refresh token only: the access token cannot be revoked and lives until it expires']],
-        notices: lifetime.notice ? [lifetime.notice] : [],
-        revokeData: { refreshTokenId: pair.refreshTokenId },
-      }
-    } catch (error) {
-      // The post step will not know of this pair: its refresh token is revoked now, with one try.
-      const ended = await revokeRefreshToken({
-        baseUrl: config.baseUrl,
-        accessToken: pair.accessToken,
-        data: { refreshTokenId: pair.refreshTokenId },
-        send: (request) => send({ ...request, attempts: 1 }),
-        secrets,
-        log,
-      }).catch((failure: Error) => `could not revoke it: ${failure.message}`)
-      log.debug(`the step failed after SDDC Manager issued a token pair; its refresh token: ${ended}`)
-      throw error
+    const revokeData = { refreshTokenId: pair.refreshTokenId }
+    // From here on, a failed step revokes the pair's refresh token.
+    issued({ accessToken: pair.accessToken, revokeData })
+    const claims = readJwtClaims(pair.accessToken)
+    const lifetime = jwtLifetime(claims, { who: TITLE, hours: DOCUMENTED_LIFETIME_SECONDS / 3600, clock: "the appliance's clock" })
+    return {
+      accessToken: pair.accessToken,
+      tokenType: 'Bearer',
+      expiresIn: lifetime.seconds,
+      org: '',
+      // The guide's token has sub = the user name; what an API key's token holds is not documented.
+      subject: credential.kind === 'password' ? credential.username : (stringClaim(claims, 'sub') ?? ''),
+      summaryRows: [['Revoke covers', 'the refresh token only: the access token cannot be revoked and lives until it expires']],
+      notices: lifetime.notice ? [lifetime.notice] : [],
+      revokeData,
     }
   },
 }

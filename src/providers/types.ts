@@ -11,6 +11,18 @@ export interface ExchangeContext<C extends Credential = Credential> {
   log: Log
   /** Publishes a rotated refresh token the moment it arrives: the old one is already spent. */
   publishRefreshToken(token: string): void
+  /**
+   * Tells the core of a token the moment it exists, before any check that may still fail the step
+   * (again, with more revokeData, as the exchange learns it). If the step fails before handing the
+   * token on, the core ends it with one try: the post step will not know of it. It is masked here.
+   */
+  issued(token: IssuedToken): void
+}
+
+/** A token the exchange holds, and what revoke() needs to end it. */
+export interface IssuedToken {
+  accessToken: string
+  revokeData?: Record<string, string>
 }
 
 export interface TokenResult {

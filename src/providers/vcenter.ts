@@ -55,7 +55,7 @@ export const vcenter: Provider<'password'> = {
 
   parseOrg: refuseOrg('vcenter', "a vCenter session is the user's own."),
 
-  async exchange({ config, send, secrets, log }) {
+  async exchange({ config, send, secrets, issued }) {
     const { baseUrl, credential } = config
     const headers = {
       ...ACCEPT,
@@ -78,24 +78,15 @@ export const vcenter: Provider<'password'> = {
         `${who} answered the login with a session ID of ${id.length} characters that no header can carry. ${CHECK_URL}`,
       )
     }
-    try {
-      const subject = await sessionUser(send, baseUrl, form, id, who)
-      return {
-        accessToken: id,
-        tokenType: 'Session',
-        org: '',
-        subject,
-        summaryRows: [['Session API', SESSION_PATHS[form]]],
-        revokeData: { form },
-      }
-    } catch (error) {
-      // The post step will not know of this session: end it now, with one try.
-      const outcome = await logOut(send, baseUrl, form, id, 1).then(
-        (answer) => `HTTP ${answer.status}`,
-        (failure: Error) => failure.message,
-      )
-      log.debug(`ended the session of the failed step: ${outcome}`)
-      throw error
+    // From here on, a failed step logs this session out.
+    issued({ accessToken: id, revokeData: { form } })
+    return {
+      accessToken: id,
+      tokenType: 'Session',
+      org: '',
+      subject: await sessionUser(send, baseUrl, form, id, who),
+      summaryRows: [['Session API', SESSION_PATHS[form]]],
+      revokeData: { form },
     }
   },
 
@@ -119,9 +110,9 @@ async function logIn(send: Send, baseUrl: string, form: Form, headers: Record<st
   }
 }
 
-function logOut(send: Send, baseUrl: string, form: Form, id: string, attempts?: number): Promise<HttpResponse> {
+function logOut(send: Send, baseUrl: string, form: Form, id: string): Promise<HttpResponse> {
   const headers = { ...ACCEPT, 'vmware-api-session-id': id }
-  return send({ method: 'DELETE', url: baseUrl + SESSION_PATHS[form], headers, purpose: `${TITLE} logout`, attempts })
+  return send({ method: 'DELETE', url: baseUrl + SESSION_PATHS[form], headers, purpose: `${TITLE} logout` })
 }
 
 /** The session ID of a login's answer: a JSON string (/api) or {"value": string} (/rest; vcsim says text/plain). */

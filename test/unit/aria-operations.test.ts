@@ -3,6 +3,7 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { InputError, ProviderError, UntrustedStateError } from '../../src/errors.ts'
+import { exchangeAndHandOn } from '../../src/issue.ts'
 import { ariaOperations, DOCUMENTED_LIFETIME_SECONDS } from '../../src/providers/aria-operations.ts'
 import type { RevokeContext } from '../../src/providers/types.ts'
 import { leakedPieces } from './fake-core.ts'
@@ -133,14 +134,14 @@ describe('aria-operations: the acquire', () => {
     onAcquire([], () => [200, body])
     const released: Seen[] = []
     onRelease(released, () => [200])
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(ariaOperations, h.context))
     expect(error).toBeInstanceOf(ProviderError)
     expect(error.message).toMatch(/^The token Aria Operations issued (expired|expires) at /)
     expect(error.message).toMatch(message)
     expect(h.masked).toContain(token)
     expect(released.map((request) => request.headers.authorization)).toEqual([`OpsToken ${token}`])
     expect(h.logs.map((line) => line.message)).toContain(
-      'the token of the failed step: Released the Aria Operations token: it no longer works.',
+      'the step failed after the token was issued: Released the Aria Operations token: it no longer works.',
     )
   })
 
@@ -149,11 +150,13 @@ describe('aria-operations: the acquire', () => {
     onAcquire([], () => [200, answer(undefined, Date.now() - 1000).body])
     const released: Seen[] = []
     onRelease(released, () => [500, { message: 'down', httpStatusCode: 500 }], 3)
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(ariaOperations, h.context))
     expect(error.message).toMatch(/expired at/)
     // One try only: the step is failing anyway.
     expect(released).toHaveLength(1)
-    expect(h.logs.map((line) => line.message).join('\n')).toMatch(/the token of the failed step: not released: .*HTTP 500/)
+    expect(h.logs.map((line) => line.message).join('\n')).toMatch(
+      /the step failed after the token was issued, and ending it failed too: .*HTTP 500/,
+    )
   })
 })
 
@@ -211,7 +214,7 @@ describe('aria-operations: odd 2xx answers', () => {
     onAcquire([], () => [200, xml, { 'Content-Type': 'application/xml' }])
     const released: Seen[] = []
     onRelease(released, () => [200])
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(ariaOperations, h.context))
     expect(error.message).toBe(
       `Aria Operations (ops.example.com) answered HTTP 200 OK with a body that is not JSON (${xml.length} bytes); expected a JSON answer with a token. ` +
         'Check url: it must be the address of an Aria Operations (vRealize Operations) 8.x appliance.',
@@ -224,7 +227,7 @@ describe('aria-operations: odd 2xx answers', () => {
     const h = harness(opsConfig())
     for (const body of [{ validity: 1, roles: [] }, { token: '  ' }, { token: 42 }]) {
       onAcquire([], () => [200, body])
-      const error = await rejectionOf(ariaOperations.exchange(h.context))
+      const error = await rejectionOf(exchangeAndHandOn(ariaOperations, h.context))
       expect(error.message).toMatch(
         /^Aria Operations \(ops\.example\.com\) answered HTTP 200 without a token; fields present: (validity, roles|token)\.$/,
       )
@@ -238,7 +241,7 @@ describe('aria-operations: odd 2xx answers', () => {
     const h = harness(opsConfig())
     const token = opsToken()
     onAcquire([], () => [200, make(token)])
-    const error = await rejectionOf(ariaOperations.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(ariaOperations, h.context))
     expect(error.message).toMatch(message)
     expect(leakedPieces(error.message, token)).toEqual([])
   })

@@ -221,7 +221,17 @@ export function harness<C extends Credential>(cfg: Config<C>, options: { events?
   const publishRefreshToken = vi.fn<(token: string) => void>((_token) => {
     options.events?.push('publish')
   })
-  return { context: { config: cfg, send, secrets, log, publishRefreshToken }, secrets, masked, logs, sleeps, publishRefreshToken, send }
+  // A provider's own exchange only reports what it issued; exchangeAndHandOn (src/issue.ts) ends it on failure.
+  const issued = vi.fn<ExchangeContext['issued']>((token) => secrets.mask(token.accessToken))
+  return {
+    context: { config: cfg, send, secrets, log, publishRefreshToken, issued },
+    secrets,
+    masked,
+    logs,
+    sleeps,
+    publishRefreshToken,
+    send,
+  }
 }
 
 let caCache: string | undefined

@@ -9,6 +9,7 @@ import { expect, it } from 'vitest'
 import type { Config, Credential, CredentialKind, CredentialOf } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { createHttp, RequestError } from '../../src/http/request.ts'
+import { exchangeAndHandOn } from '../../src/issue.ts'
 import { loadAllProviders } from '../../src/providers/index.ts'
 import type { Provider, RevokeContext } from '../../src/providers/types.ts'
 import { describeError, Secrets } from '../../src/secrets.ts'
@@ -62,13 +63,16 @@ export interface FailedExchange {
   h: Harness
 }
 
-/** Runs the provider's exchange on a new harness against the routes the test set; fails the test if it succeeds. */
+/**
+ * Runs the provider's exchange on a new harness against the routes the test set, as the main step
+ * runs it (a token it issued is ended with one try when it fails); fails the test if it succeeds.
+ */
 export async function failedExchange<K extends CredentialKind>(
   provider: Provider<K>,
   cfg: Config<CredentialOf<K>>,
 ): Promise<FailedExchange> {
   const h = harness(cfg)
-  const error = await rejectionOf(provider.exchange(h.context))
+  const error = await rejectionOf(exchangeAndHandOn(provider as Provider, h.context))
   return { error, printed: describeError(error, h.secrets), h }
 }
 

@@ -4,6 +4,7 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config, CredentialOf } from '../../src/config.ts'
 import { InputError, ProviderError } from '../../src/errors.ts'
+import { exchangeAndHandOn } from '../../src/issue.ts'
 import { DOCUMENTED_LIFETIME_SECONDS, sddcManager } from '../../src/providers/sddc-manager.ts'
 import { describeError } from '../../src/secrets.ts'
 import { leakedPieces } from './fake-core.ts'
@@ -168,14 +169,22 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
       .times(3)
       .optionally()
       .reply(recorder(revoked, () => [503]))
-    const error = await rejectionOf(sddcManager.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(sddcManager, h.context))
     expect(error).toBeInstanceOf(ProviderError)
     expect(error.message).toBe(
       `The access token SDDC Manager issued expired at ${new Date(exp * 1000).toISOString()} (its exp claim), by this runner's clock. ` +
         "Check the appliance's clock (NTP): a clock that is hours behind issues tokens that are already expired.",
     )
     expect(revoked.map((request) => [request.body, request.headers.authorization])).toEqual([[JSON.stringify(id), `Bearer ${accessToken}`]])
-    expect(h.logs.some((line) => line.level === 'debug' && line.message.includes('its refresh token: could not revoke it'))).toBe(true)
+    expect(
+      h.logs.some(
+        (line) =>
+          line.level === 'debug' &&
+          line.message.includes(
+            'the step failed after the token was issued, and ending it failed too: SDDC Manager refresh token revocation failed',
+          ),
+      ),
+    ).toBe(true)
   })
 
   it('an exp over ten years away fails the step, the refresh token revoked', async () => {
@@ -184,9 +193,11 @@ describe('sddc-manager: the lifetime, from the JWT', () => {
     onTokens([], () => [201, body])
     const revoked: Seen[] = []
     onRevoke(revoked)
-    expect((await rejectionOf(sddcManager.exchange(h.context))).message).toContain('more than ten years away')
+    expect((await rejectionOf(exchangeAndHandOn(sddcManager, h.context))).message).toContain('more than ten years away')
     expect(revoked.map((request) => request.body)).toEqual([JSON.stringify(id)])
-    expect(h.logs.some((line) => line.message.includes('its refresh token: Revoked the SDDC Manager refresh token'))).toBe(true)
+    expect(
+      h.logs.some((line) => line.message.includes('the step failed after the token was issued: Revoked the SDDC Manager refresh token')),
+    ).toBe(true)
   })
 })
 
@@ -210,7 +221,7 @@ describe('sddc-manager: odd 2xx answers', () => {
     onTokens([], () => [201, answer(accessToken, id)])
     const revoked: Seen[] = []
     onRevoke(revoked)
-    const error = await rejectionOf(sddcManager.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(sddcManager, h.context))
     expect(error.message).toContain(`SDDC Manager (sddc-manager.example.com) answered HTTP 201 ${message}`)
     for (const secret of [accessToken, id]) expect(leakedPieces(describeError(error, h.secrets), secret)).toEqual([])
     expect(revoked).toEqual([])
@@ -226,7 +237,7 @@ describe('sddc-manager: odd 2xx answers', () => {
     const id = secretToken(36)
     const mangled = mangle(JSON.stringify({ accessToken, refreshToken: { id } }))
     onTokens([], () => [201, mangled, { 'Content-Type': 'application/json' }])
-    const error = await rejectionOf(sddcManager.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(sddcManager, h.context))
     expect(error.message).toMatch(/answered HTTP 201 Created with JSON that does not parse/)
     for (const secret of [accessToken, id]) {
       let length = secret.length

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { ProviderError } from '../../src/errors.ts'
 import { RequestError } from '../../src/http/request.ts'
+import { exchangeAndHandOn } from '../../src/issue.ts'
 import { compareVersions, highestVersion } from '../../src/providers/cloud-director-api.ts'
 import { tokenPath, vcd } from '../../src/providers/vcd.ts'
 import { describeError } from '../../src/secrets.ts'
@@ -264,22 +265,27 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
     const h = harness(vcdConfig({ maxAttempts: 3 }))
     const { accessToken, body } = tokenAnswer()
     const seen = fakeVcd({ token: () => [200, body], session: () => [403, { message: 'No access' }], logout: () => [503, 'busy'] })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(vcd, h.context))
     expect(error.message).toContain('Cloud Director session check with the new access token failed: HTTP 403')
     // One try only, whatever max-attempts says, and a debug line about it.
     expect(seen.logout).toHaveLength(1)
     expect(seen.logout[0].url.pathname).toBe(SESSION_PATH)
     expect(seen.logout[0].headers).toMatchObject({ authorization: `Bearer ${accessToken}`, accept: 'application/json;version=38.1' })
     // A logout the server refused is not reported as done.
-    const line = h.logs.map((l) => l.message).find((message) => message.includes('session of the failed step'))
-    expect(line).toBe('could not log out the session of the failed step: HTTP 503 Service Unavailable: busy')
+    const line = h.logs.map((l) => l.message).find((message) => message.includes('after the token was issued'))
+    expect(line).toBe(
+      'the step failed after the token was issued, and ending it failed too: Cloud Director logout failed: ' +
+        'HTTP 503 Service Unavailable: busy (1 try). Cloud Director is busy or unavailable; try again later, or raise max-attempts / timeout-seconds.',
+    )
   })
 
   it('says it logged the session out only when the server agreed', async () => {
     const h = harness(vcdConfig({ maxAttempts: 1 }))
     fakeVcd({ session: () => [403, { message: 'No access' }] })
-    await rejectionOf(vcd.exchange(h.context))
-    expect(h.logs.map((l) => l.message)).toContain('logged out the session of the failed step (HTTP 204)')
+    await rejectionOf(exchangeAndHandOn(vcd, h.context))
+    expect(h.logs.map((l) => l.message)).toContain(
+      'the step failed after the token was issued: Logged out of Cloud Director: the access token is revoked.',
+    )
   })
 
   it('logs out without a version when the version lookup failed', async () => {
@@ -297,7 +303,7 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
   it('uses the legacy logout below API 36', async () => {
     const h = harness(vcdConfig({ maxAttempts: 1 }))
     const seen = fakeVcd({ versions: () => [200, versionsXml(['34.0', '35.0'])], session: () => [401, { message: 'no' }] })
-    await rejectionOf(vcd.exchange(h.context))
+    await rejectionOf(exchangeAndHandOn(vcd, h.context))
     expect(seen.logout.map((s) => s.url.pathname)).toEqual(['/api/session'])
     expect(seen.logout[0].headers.accept).toBe('application/*+xml;version=35.0')
   })
@@ -313,24 +319,24 @@ describe('vcd: a step failing after the exchange logs its session out at once', 
   it('sends no logout for an answer without an access token', async () => {
     const h = harness(vcdConfig())
     const seen = fakeVcd({ token: () => [200, { token_type: 'Bearer', expires_in: 3600 }] })
-    await rejectionOf(vcd.exchange(h.context))
+    await rejectionOf(exchangeAndHandOn(vcd, h.context))
     expect(seen.logout).toEqual([])
   })
 
   it('keeps the original error when the logout cannot be sent', async () => {
     const h = harness(vcdConfig({ maxAttempts: 1 }))
     fakeVcd({ session: () => [403, { message: 'No access' }], logoutError: networkError('ECONNRESET', 'reset') })
-    const error = await rejectionOf(vcd.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(vcd, h.context))
     expect(error.message).toContain('session check')
     expect(h.logs.map((l) => l.message)).toContain(
-      'could not log out the session of the failed step: Cloud Director logout at vcd.example.com failed: connection reset (1 try).',
+      'the step failed after the token was issued, and ending it failed too: Cloud Director logout at vcd.example.com failed: connection reset (1 try).',
     )
   })
 
   it('sends no logout on success', async () => {
     const h = harness(vcdConfig())
     const seen = fakeVcd()
-    await vcd.exchange(h.context)
+    await exchangeAndHandOn(vcd, h.context)
     expect(seen.logout).toEqual([])
   })
 })

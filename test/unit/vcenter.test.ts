@@ -442,7 +442,7 @@ describe('vcenter: a failed session lookup ends the new session first', () => {
     expect(logouts[0].headers['vmware-api-session-id']).toBe(id)
     expect(calls(seen).filter((call) => call.includes('~action') || call.startsWith('GET'))).toHaveLength(lookups)
     expect(h.logs.map((line) => line.message)).toContain(
-      `ended the session of the failed step: HTTP ${built.apiLogin === notFound ? 200 : 204}`,
+      'the step failed after the token was issued: Logged out of vCenter: the session is ended.',
     )
   })
 
@@ -453,7 +453,7 @@ describe('vcenter: a failed session lookup ends the new session first', () => {
     const { error, h } = await failedExchange(vcenter, vcConfig({ maxAttempts: 1 }))
     expect(error.message).toBe('vCenter session lookup at vcenter.example.com failed: connection reset (1 try).')
     expect(h.logs.map((line) => line.message)).toContain(
-      'ended the session of the failed step: vCenter logout at vcenter.example.com failed: connection refused (1 try).',
+      'the step failed after the token was issued, and ending it failed too: vCenter logout at vcenter.example.com failed: connection refused (1 try).',
     )
   })
 })

@@ -2,6 +2,7 @@ import nock from 'nock'
 import { describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { ProviderError, UntrustedStateError } from '../../src/errors.ts'
+import { exchangeAndHandOn } from '../../src/issue.ts'
 import { tokenPaths, vcfa } from '../../src/providers/vcfa.ts'
 import { describeError } from '../../src/secrets.ts'
 import {
@@ -278,7 +279,7 @@ describe('vcfa: rotated refresh token', () => {
       token: () => [200, tokenAnswer({ refresh_token: rotated }).body],
       session: () => [401, { message: 'expired' }],
     })
-    const error = await rejectionOf(vcfa.exchange(h.context))
+    const error = await rejectionOf(exchangeAndHandOn(vcfa, h.context))
     expect(error.message).toContain('VCF Automation session check with the new access token failed: HTTP 401')
     expect(error.message).toContain('does not accept the new access token')
     expect(h.publishRefreshToken).toHaveBeenCalledExactlyOnceWith(rotated)
